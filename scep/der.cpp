@@ -7,15 +7,6 @@
 namespace scep {
 namespace {
 
-template <typename T, int (*I2d)(const T*, unsigned char**)>
-Result<Bytes> ToDer(const T* obj, const char* what) {
-  unsigned char* out = nullptr;
-  const int len = I2d(obj, &out);
-  if (len <= 0) return OpensslError(ErrorCode::Internal, std::string("cannot encode ") + what);
-  OpensslBytes owned(out);
-  return Bytes(out, out + len);
-}
-
 Result<std::string> BioToString(BIO* bio) {
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
@@ -29,9 +20,12 @@ UniquePtr<BIO> ReadBio(std::string_view text) {
 
 }  // namespace
 
-Result<Bytes> CertToDer(const X509* cert) { return ToDer<X509, i2d_X509>(cert, "certificate"); }
-Result<Bytes> CrlToDer(const X509_CRL* crl) { return ToDer<X509_CRL, i2d_X509_CRL>(crl, "CRL"); }
-Result<Bytes> ReqToDer(const X509_REQ* req) { return ToDer<X509_REQ, i2d_X509_REQ>(req, "request"); }
+Result<Bytes> CertToDer(const X509* cert) { return EncodeDer(cert, i2d_X509); }
+Result<Bytes> CrlToDer(const X509_CRL* crl) { return EncodeDer(crl, i2d_X509_CRL); }
+Result<Bytes> ReqToDer(const X509_REQ* req) { return EncodeDer(req, i2d_X509_REQ); }
+Result<Bytes> CmsToDer(const CMS_ContentInfo* cms) {
+  return EncodeDer(cms, i2d_CMS_ContentInfo);
+}
 
 Result<UniquePtr<X509>> CertFromDer(ByteView der) {
   const unsigned char* p = der.data();

@@ -20,9 +20,20 @@ inline ByteView AsBytes(std::string_view s) {
 }
 inline std::string AsString(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
+// Any OpenSSL object through its i2d function, e.g. EncodeDer(name, i2d_X509_NAME).
+template <typename T>
+[[nodiscard]] Result<Bytes> EncodeDer(const T* obj, int (*i2d)(const T*, unsigned char**)) {
+  unsigned char* out = nullptr;
+  const int len = i2d(obj, &out);
+  if (len <= 0) return OpensslError(ErrorCode::Internal, "cannot DER-encode an object");
+  OpensslBytes owned(out);
+  return Bytes(out, out + len);
+}
+
 [[nodiscard]] Result<Bytes> CertToDer(const X509* cert);
 [[nodiscard]] Result<Bytes> CrlToDer(const X509_CRL* crl);
 [[nodiscard]] Result<Bytes> ReqToDer(const X509_REQ* req);
+[[nodiscard]] Result<Bytes> CmsToDer(const CMS_ContentInfo* cms);
 [[nodiscard]] Result<UniquePtr<X509>> CertFromDer(ByteView der);
 [[nodiscard]] Result<UniquePtr<X509_CRL>> CrlFromDer(ByteView der);
 
