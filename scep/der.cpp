@@ -89,7 +89,7 @@ std::string SerialHex(const X509* cert) {
 
 std::string NameToString(const X509_NAME* name) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return {};
   auto s = BioToString(bio.get());
   return s ? *s : std::string();
 }

@@ -1,0 +1,38 @@
+// A small blocking HTTP/1.1 client for tests, benchmarks and webhooks. One persistent keep-alive connection per
+// client, opened on first use and reopened when the server has closed it. Not thread-safe: one client per thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "scep/result.h"
+
+namespace gateway {
+
+struct HttpClientResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  // `timeout` bounds each request as a whole: connect, send and receive.
+  HttpClient(std::string host, std::uint16_t port, std::chrono::seconds timeout = std::chrono::seconds(30));
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  [[nodiscard]] scep::Result<HttpClientResponse> Get(const std::string& target);
+  // content_type "" = no Content-Type header.
+  [[nodiscard]] scep::Result<HttpClientResponse> Post(const std::string& target, std::string body,
+                                                      const std::string& content_type);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gateway
