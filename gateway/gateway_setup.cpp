@@ -58,8 +58,8 @@ scep::Result<void> MakeChallenge(Gateway& gw) {
   auto secret = LoadOrCreateChallenge(gw.config.data_dir, &created);
   if (!secret) return secret.error();
   gw.challenge = MakeStaticChallenge(*secret);
-  gw.challenge_note = std::string(created ? "generated" : "kept") + " challenge password in " +
-                      gw.config.data_dir + "/challenge: " + *secret;
+  gw.challenge_note = "challenge mode 'static' with the password kept in " + gw.config.data_dir + "/challenge";
+  if (created) gw.generated_challenge = *secret;
   return {};
 }
 

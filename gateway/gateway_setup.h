@@ -35,7 +35,8 @@ struct Gateway {
   std::unique_ptr<SqliteCertStore> store;
   std::unique_ptr<ChallengeVerifier> challenge;
   std::unique_ptr<ScepService> service;
-  std::string challenge_note;  // what to tell the operator about the challenge at start-up
+  std::string challenge_note;       // what to tell the operator about the challenge at start-up (no secret)
+  std::string generated_challenge;  // set on the first start only, to be shown once on the terminal, not logged
 };
 
 [[nodiscard]] scep::Result<std::unique_ptr<Gateway>> BuildGateway(const config::GatewayConfig& cfg);

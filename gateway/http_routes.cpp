@@ -2,10 +2,10 @@
 
 #include <chrono>
 
-#include <spdlog/spdlog.h>
 
 #include "gateway/message_param.h"
 #include "gateway/query_string.h"
+#include "gateway/request_log.h"
 
 namespace gateway {
 namespace {
@@ -73,13 +73,9 @@ HttpResponse Route(ScepService& service, const HttpRequest& req, RequestLog& log
 
 void Log(const HttpRequest& req, const HttpResponse& resp, const RequestLog& log, double ms) {
   const PkiOutcome& p = log.pki;
-  const auto level = resp.status >= 500 ? spdlog::level::err : spdlog::level::info;
-  spdlog::log(level, "{} {} op={} status={} type={} txid={} outcome={}{}{} subject={} serial={} ms={:.1f}{}{}",
-              req.remote_address, req.method, log.operation.empty() ? "-" : log.operation, resp.status,
-              p.message_type.empty() ? "-" : p.message_type, p.transaction_id.empty() ? "-" : p.transaction_id,
-              p.status.empty() ? (resp.status == 200 ? "ok" : "rejected") : p.status,
-              p.fail_info.empty() ? "" : " failInfo=", p.fail_info, p.subject.empty() ? "-" : p.subject,
-              p.serial.empty() ? "-" : p.serial, ms, p.detail.empty() ? "" : " reason=", p.detail);
+  LogRequest({req.remote_address, req.method, log.operation, resp.status, p.message_type, p.transaction_id,
+              p.status.empty() ? (resp.status == 200 ? "ok" : "rejected") : p.status, p.fail_info, p.subject,
+              p.serial, p.detail, ms});
 }
 
 }  // namespace

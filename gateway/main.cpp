@@ -10,6 +10,7 @@
 #include "gateway/gateway_setup.h"
 #include "gateway/http_routes.h"
 #include "gateway/http_server.h"
+#include "gateway/request_log.h"
 
 namespace {
 
@@ -35,7 +36,7 @@ int Serve(const gateway::ConfigOverrides& overrides) {
 
   auto cfg = gateway::LoadEffectiveConfig(overrides);
   if (!cfg) return Fail(cfg.error().detail);
-  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  gateway::ConfigureLogging(cfg->log);
   auto gw = gateway::BuildGateway(*cfg);
   if (!gw) return Fail(gw.error().ToString());
   const auto listen = config::ParseHostPort(cfg->listen);
@@ -54,6 +55,11 @@ int Serve(const gateway::ConfigOverrides& overrides) {
                cfg->data_dir, scep::NameToString(X509_get_subject_name((*gw)->ca->ca_cert())));
   (*gw)->challenge->mode() == "none" ? spdlog::warn("{}", (*gw)->challenge_note)
                                      : spdlog::info("{}", (*gw)->challenge_note);
+  if (!(*gw)->generated_challenge.empty()) {  // shown once on the terminal, never written to the log
+    std::printf("Generated challenge password (kept in %s/challenge): %s\n", cfg->data_dir.c_str(),
+                (*gw)->generated_challenge.c_str());
+    std::fflush(stdout);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
