@@ -16,7 +16,7 @@ namespace {
 
 using detail::Field;
 
-// Every key of the file, pointing into one GatewayConfig. Keep in step with config/reference.md.
+// Every key of the file, pointing into one GatewayConfig. Keep in step with the configuration reference in README.md.
 struct Schema {
   explicit Schema(GatewayConfig& c)
       : log{{"level", &c.log.level}, {"format", &c.log.format}},

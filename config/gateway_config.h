@@ -2,7 +2,7 @@
 //
 // Loading never throws: every problem (syntax, unknown key, wrong type, out-of-range value) comes back at once in
 // LoadResult::errors, each naming the file, the 1-based line and the dotted key. Any error must stop start-up.
-// config/reference.md documents every key.
+// README.md ("Configuration reference") documents every key.
 #pragma once
 
 #include <cstddef>

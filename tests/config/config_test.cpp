@@ -264,23 +264,28 @@ TEST_CASE("ConfigError::ToString leaves out an unknown line and an empty key") {
   CHECK(config::ConfigError{"a.yaml", 0, "", "bad"}.ToString() == "a.yaml: bad");
 }
 
-TEST_CASE("the example in config/reference.md loads without errors") {
-  std::ifstream in(std::string(SCEP_SOURCE_DIR) + "/config/reference.md");
+TEST_CASE("every YAML example in README.md and examples/ loads without errors") {
+  std::ifstream in(std::string(SCEP_SOURCE_DIR) + "/README.md");
   REQUIRE(in);
+  std::vector<std::string> blocks;
   std::string line;
-  std::string yaml;
   bool inside = false;
   while (std::getline(in, line)) {
     if (line == "```yaml") {
       inside = true;
+      blocks.emplace_back();
     } else if (inside && line == "```") {
-      break;
+      inside = false;
     } else if (inside) {
-      yaml += line + "\n";
+      blocks.back() += line + "\n";
     }
   }
-  REQUIRE_FALSE(yaml.empty());
-  const config::LoadResult result = config::LoadConfigString(yaml, "reference.md");
-  CHECK(Lines(result).empty());
-  CHECK(result.config.ca.key == "ec:p384");
+  REQUIRE_FALSE(blocks.empty());
+  for (const std::string& yaml : blocks) {
+    const config::LoadResult result = config::LoadConfigString(yaml, "README.md");
+    CHECK(Lines(result).empty());
+  }
+  CHECK(config::LoadConfigString(blocks.front(), "README.md").config.ca.key == "ec:p384");
+  const config::LoadResult example = config::LoadConfigFile(std::string(SCEP_SOURCE_DIR) + "/examples/scep.yaml");
+  CHECK(Lines(example).empty());
 }
