@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway_setup.h"
+#include "gateway/http_client.h"
 #include "gateway/http_routes.h"
 #include "gateway/http_server.h"
 #include "gateway/request_log.h"
@@ -110,6 +111,17 @@ int CertsList(const gateway::ConfigOverrides& overrides) {
   return 0;
 }
 
+// For container HEALTHCHECKs: the image needs no curl.
+int Healthcheck(const std::string& address) {
+  auto hp = config::ParseHostPort(address);
+  if (!hp) return Fail("--address: expected HOST:PORT, got '" + address + "'");
+  gateway::HttpClient client(hp->host, hp->port, std::chrono::seconds(5));
+  auto resp = client.Get("/healthz");
+  if (!resp) return Fail("healthz: " + resp.error().detail);
+  std::printf("%d %s", resp->status, resp->body.c_str());
+  return resp->status == 200 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,9 +152,14 @@ int main(int argc, char** argv) {
   auto* certs_list = certs->add_subcommand("list", "List issued certificates");
   AddConfigFlags(certs_list, certs_flags);
 
+  std::string health_address = "127.0.0.1:8080";
+  auto* health = app.add_subcommand("healthcheck", "GET /healthz of a running gateway; exit 0 when healthy");
+  health->add_option("--address", health_address, "HOST:PORT of the gateway (default 127.0.0.1:8080)");
+
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(serve_flags);
   if (ca_init->parsed()) return CaInit(ca_flags, subject, key, days);
   if (certs_list->parsed()) return CertsList(certs_flags);
+  if (health->parsed()) return Healthcheck(health_address);
   return 1;
 }
