@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the real SCEP clients the interop matrix drives (Debian 12 packages), only if they are missing:
+# `apt-get update` runs only when something has to be installed, so a prepared CI image costs nothing.
+set -euo pipefail
+
+# scep = micromdm scepclient; libstrongswan-extra-plugins brings the curl fetcher that `pki --scep` needs;
+# python3 runs interop/scep-proxy.py.
+PACKAGES=(scep strongswan-pki libstrongswan-extra-plugins certmonger openssl curl python3)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "all interop clients installed"
+  exit 0
+fi
+
+SUDO=()
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo)
+echo "installing: ${missing[*]}"
+"${SUDO[@]}" apt-get update
+# env after sudo: sudo would drop DEBIAN_FRONTEND (no debconf prompts in CI).
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
