@@ -140,8 +140,27 @@ class Checker {
   std::vector<ConfigError> errors_;
 };
 
+void CheckListeners(Checker& check, const GatewayConfig& config) {
+  const TlsConfig& tls = config.tls;
+  if (!tls.listen.empty() && !ParseHostPort(tls.listen)) {
+    check.Fail("tls.listen", "expected HOST:PORT such as 0.0.0.0:8443, got '" + tls.listen + "'");
+  }
+  if (!tls.listen.empty() && (tls.cert_file.empty() || tls.key_file.empty())) {
+    check.Fail("tls.listen", "an HTTPS listener needs tls.cert_file and tls.key_file");
+  }
+  if (tls.listen.empty() && (!tls.cert_file.empty() || !tls.key_file.empty())) {
+    check.Fail("tls.cert_file", "tls.cert_file and tls.key_file need tls.listen");
+  }
+  if (!config.metrics.listen.empty() && !ParseHostPort(config.metrics.listen)) {
+    check.Fail("metrics.listen", "expected HOST:PORT such as 127.0.0.1:9100, got '" + config.metrics.listen + "'");
+  }
+}
+
 void CheckTopLevel(Checker& check, const GatewayConfig& config) {
-  if (!ParseHostPort(config.listen)) {
+  // An empty `listen` turns plain HTTP off, which only makes sense with an HTTPS listener.
+  if (config.listen.empty() && config.tls.listen.empty()) {
+    check.Fail("listen", "must not be empty unless tls.listen is set");
+  } else if (!config.listen.empty() && !ParseHostPort(config.listen)) {
     check.Fail("listen", "expected HOST:PORT such as 0.0.0.0:8080 or [::1]:8080, got '" + config.listen + "'");
   }
   if (config.data_dir.empty()) check.Fail("data_dir", "must not be empty");
@@ -195,6 +214,7 @@ std::vector<ConfigError> CheckConfig(const GatewayConfig& config, const std::str
                                      const KeyLines& lines) {
   Checker check(file_name, lines);
   CheckTopLevel(check, config);
+  CheckListeners(check, config);
   CheckCa(check, config.ca);
   CheckCertificate(check, config.certificate, config.ca);
   return check.TakeErrors();

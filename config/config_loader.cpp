@@ -35,15 +35,18 @@ struct Schema {
                     {"crl_distribution_points", &c.certificate.crl_distribution_points},
                     {"ca_issuers_urls", &c.certificate.ca_issuers_urls}},
         store{{"path", &c.store.path}},
+        tls{{"listen", &c.tls.listen}, {"cert_file", &c.tls.cert_file}, {"key_file", &c.tls.key_file}},
+        metrics{{"enabled", &c.metrics.enabled}, {"listen", &c.metrics.listen}},
         root{{"listen", &c.listen}, {"data_dir", &c.data_dir}, {"log", &log},
              {"http", &http},       {"scep", &scep},             {"challenge", &challenge},
-             {"ca", &ca},           {"certificate", &certificate}, {"store", &store}} {}
+             {"ca", &ca},           {"certificate", &certificate}, {"store", &store},
+             {"tls", &tls},         {"metrics", &metrics}} {}
 
   Schema(const Schema&) = delete;
   Schema& operator=(const Schema&) = delete;
 
   // Declared before `root`, which points at them.
-  std::vector<Field> log, http, scep, challenge, ca, certificate, store;
+  std::vector<Field> log, http, scep, challenge, ca, certificate, store, tls, metrics;
   std::vector<Field> root;
 };
 

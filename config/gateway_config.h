@@ -51,6 +51,17 @@ struct CertificateConfig {
   std::vector<std::string> ca_issuers_urls;                   // http:// or https:// URLs
 };
 
+struct TlsConfig {
+  std::string listen;     // HOST:PORT of an HTTPS listener; empty = none
+  std::string cert_file;  // PEM certificate (chain) for it
+  std::string key_file;   // PEM private key for it
+};
+
+struct MetricsConfig {
+  bool enabled = true;
+  std::string listen;     // a separate admin HOST:PORT for /metrics; empty = served beside SCEP
+};
+
 struct StoreConfig {
   std::string path;  // empty = <data_dir>/store.sqlite
 };
@@ -65,6 +76,8 @@ struct GatewayConfig {
   CaConfig ca;
   CertificateConfig certificate;
   StoreConfig store;
+  TlsConfig tls;
+  MetricsConfig metrics;
 };
 
 struct ConfigError {

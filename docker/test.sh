@@ -78,12 +78,13 @@ cleanup() {
 trap cleanup EXIT
 start_container() {
   cid=$(podman run -d -p "127.0.0.1:$port:8080" -v scep-ci-data:/var/lib/scep-gateway "$IMAGE" \
-        --challenge "$CHALLENGE")
+        --challenge "$CHALLENGE" --log-format json)
   for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.25; done
   podman logs "$cid" | tail -n 20
   return 1
 }
 start_container
+idle_rss=$(podman exec "$cid" sh -c 'grep VmRSS /proc/1/status' | awk '{print $2 " " $3}')
 
 check "healthz answers 200" curl -fsS "http://127.0.0.1:$port/healthz"
 check "HEALTHCHECK runs the image's own health command" podman healthcheck run "$cid"
@@ -102,8 +103,22 @@ pki --gen --type rsa --size 2048 --outform pem > "$tmp/sw.key" 2>/dev/null
 check "strongSwan pki --scep enrolls (3DES, SHA-256)" bash -c "pki --scep --url '$url' --in '$tmp/sw.key' \
   --dn 'CN=container-sw' --password '$CHALLENGE' --cacert-enc '$tmp/ca.der' --cacert-sig '$tmp/ca.der' \
   --cipher des3 --outform pem > '$tmp/sw.pem' 2>'$tmp/sw.err' && openssl verify -CAfile '$tmp/ca.pem' '$tmp/sw.pem'"
+mkdir -p "$tmp/bad"
+scepclient -server-url "$url" -challenge wrong -private-key "$tmp/bad/key.pem" -certificate "$tmp/bad/cert.pem" \
+  -cn container-bad >/dev/null 2>&1 || true
+curl -fsS "http://127.0.0.1:$port/metrics" > "$tmp/metrics.txt"
+check "/metrics counts the 2 enrollments" grep -qx 'scep_enrollments_total{result="issued"} 2' "$tmp/metrics.txt"
+check "/metrics counts the wrong challenge as badRequest" \
+  grep -qx 'scep_enrollments_total{result="failed",fail_info="badRequest"} 1' "$tmp/metrics.txt"
+check "/metrics shows the store size and the CA expiry" bash -c "grep -qx 'scep_certificates_in_store 2' '$tmp/metrics.txt' \
+  && grep -q '^scep_ca_certificate_expiry_seconds [1-9]' '$tmp/metrics.txt'"
+podman logs "$cid" > "$tmp/logs.jsonl" 2>&1
+check "every log line is a JSON object (python3 -m json.tool)" bash -c \
+  "n=0; while IFS= read -r line; do printf '%s' \"\$line\" | python3 -m json.tool >/dev/null || exit 1; n=\$((n+1)); done < '$tmp/logs.jsonl'; [ \$n -ge 8 ]"
+check "the JSON request lines carry transactionID, subject, serial, outcome" bash -c \
+  "grep '\"outcome\":\"SUCCESS\"' '$tmp/logs.jsonl' | grep -q '\"serial\":\"[0-9A-F]'"
+check "no challenge password in the logs" bash -c "! grep -q '$CHALLENGE' '$tmp/logs.jsonl'"
 mdm_serial=$(openssl x509 -in "$tmp/mdm/cert.pem" -noout -serial 2>/dev/null | cut -d= -f2)
-idle_rss=$(podman exec "$cid" sh -c 'grep VmRSS /proc/1/status' | awk '{print $2 " " $3}')
 
 # 7. podman stop must end PID 1 by SIGTERM (exit 0), not by SIGKILL after the timeout (137).
 podman stop -t 10 "$cid" >/dev/null
@@ -121,7 +136,7 @@ check "the CA key in the volume is mode 0600" bash -c \
   "[ \"\$(podman exec $cid stat -c %a /var/lib/scep-gateway/ca.key)\" = 600 ]"
 
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
-echo "image size: $((size / 1024 / 1024)) MiB; gateway idle RSS in the container: $idle_rss;" \
+echo "image size: $((size / 1024 / 1024)) MiB; gateway RSS in the container when idle after start: $idle_rss;" \
   "build $((built - started)) s, whole test $(($(date +%s) - started)) s"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -19,12 +19,6 @@ bool IsSelfSigned(X509* cert) {
   return X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(cert)) == 0;
 }
 
-std::int64_t ToUnix(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 scep::Error Refuse(std::string why) { return scep::MakeError(scep::ErrorCode::BadRequest, std::move(why)); }
 
 }  // namespace
@@ -92,8 +86,8 @@ scep::Result<scep::Bytes> ScepService::IssueAndStore(Request& r, const scep::Cer
   row.issuer = scep::NameToString(X509_get_issuer_name(cert->get()));
   row.subject = csr.subject;
   row.sans = csr.sans.ToString();
-  row.not_before = ToUnix(X509_get0_notBefore(cert->get()));
-  row.not_after = ToUnix(X509_get0_notAfter(cert->get()));
+  row.not_before = scep::ToUnixTime(X509_get0_notBefore(cert->get()));
+  row.not_after = scep::ToUnixTime(X509_get0_notAfter(cert->get()));
   row.issued_at = static_cast<std::int64_t>(std::time(nullptr));
   row.transaction_id = r.message.transaction_id;
   row.request_fingerprint = fingerprint;
@@ -101,7 +95,7 @@ scep::Result<scep::Bytes> ScepService::IssueAndStore(Request& r, const scep::Cer
   row.der = *der;
   // Durable before the reply exists: a certificate the client holds is never one we forgot.
   if (auto stored = store_.Put(row); !stored) return stored.error();
-  return Success(r, *der);
+  return Success(r, cert->get());
 }
 
 }  // namespace gateway

@@ -88,6 +88,7 @@ scep::Result<config::GatewayConfig> LoadEffectiveConfig(const ConfigOverrides& o
   }
   if (overrides.listen) cfg.listen = *overrides.listen;
   if (overrides.data_dir) cfg.data_dir = *overrides.data_dir;
+  if (overrides.log_format) cfg.log.format = *overrides.log_format;
   if (overrides.challenge) {
     cfg.challenge.mode = "static";
     cfg.challenge.secret = *overrides.challenge;

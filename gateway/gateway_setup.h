@@ -18,6 +18,7 @@ struct ConfigOverrides {
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
   std::optional<std::string> challenge;
+  std::optional<std::string> log_format;
 };
 
 // The config file (if any) with the flags applied and everything validated. On failure returns every problem,

@@ -1,6 +1,7 @@
 #include "gateway/http_routes.h"
 
 #include <chrono>
+#include <ctime>
 
 
 #include "gateway/message_param.h"
@@ -10,15 +11,17 @@
 namespace gateway {
 namespace {
 
-// Operation names as clients send them; matched without regard to case to be liberal in what we accept.
-bool Is(std::string_view op, std::string_view name) {
-  if (op.size() != name.size()) return false;
-  for (std::size_t i = 0; i < op.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(op[i])) != std::tolower(static_cast<unsigned char>(name[i]))) {
-      return false;
+// Operation names as clients send them, matched without regard to case (liberal in what we accept) and
+// returned in the RFC's spelling, so that logs and metrics see one name per operation.
+std::string CanonicalOperation(std::string_view op) {
+  for (std::string_view name : {"GetCACaps", "GetCACert", "PKIOperation", "GetNextCACert"}) {
+    bool same = op.size() == name.size();
+    for (std::size_t i = 0; same && i < op.size(); ++i) {
+      same = std::tolower(static_cast<unsigned char>(op[i])) == std::tolower(static_cast<unsigned char>(name[i]));
     }
+    if (same) return std::string(name);
   }
-  return true;
+  return std::string(op.substr(0, 40));
 }
 
 HttpResponse Text(int status, std::string body) { return {status, "text/plain", std::move(body) + "\n", {}}; }
@@ -52,23 +55,33 @@ HttpResponse PkiOperation(ScepService& service, const HttpRequest& req, RequestL
   return Bytes(log.pki.reply, scep::kPkiMessageContentType);
 }
 
+HttpResponse Health(ScepService& service, RequestLog& log) {
+  log.operation = "healthz";
+  auto health = service.Health();
+  return health ? Text(200, "ok") : Text(503, "unhealthy: " + health.error().detail);
+}
+
+HttpResponse Metrics(ScepService& service, const GatewayMetrics& metrics, RequestLog& log) {
+  log.operation = "metrics";
+  auto count = service.StoredCertificates();
+  const double expiry = static_cast<double>(service.CaNotAfter() - static_cast<std::int64_t>(std::time(nullptr)));
+  return {200, "text/plain; version=0.0.4", metrics.Render(count ? *count : -1, expiry), {}};
+}
+
 HttpResponse Route(ScepService& service, const HttpRequest& req, RequestLog& log) {
-  if (req.path == "/healthz") {
-    log.operation = "healthz";
-    auto health = service.Health();
-    return health ? Text(200, "ok") : Text(503, "unhealthy: " + health.error().detail);
-  }
+  if (req.path == "/healthz") return Health(service, log);
   if (req.method != "GET" && req.method != "POST") return {405, "text/plain", "method not allowed\n", {{"Allow", "GET, POST"}}};
-  auto op = QueryParam(req.query, "operation");
+  auto raw = QueryParam(req.query, "operation");
   // A POST without an operation can only be a PKIOperation (RFC 8894 says to ignore it on POST anyway).
-  if (!op && req.method == "POST") op = "PKIOperation";
-  log.operation = op.value_or("");
-  if (!op) return Text(400, "bad request: missing operation parameter");
-  if (Is(*op, "GetCACaps")) return {200, scep::kCaCapsContentType, service.CaCaps(), {}};
-  if (Is(*op, "GetCACert")) return Bytes(service.CaCert().body, service.CaCert().content_type);
-  if (Is(*op, "PKIOperation")) return PkiOperation(service, req, log);
-  if (Is(*op, "GetNextCACert")) return Text(404, "no next CA certificate: no CA rollover is in progress");
-  return Text(400, "bad request: unknown operation '" + op->substr(0, 40) + "'");
+  if (!raw && req.method == "POST") raw = "PKIOperation";
+  if (!raw) return Text(400, "bad request: missing operation parameter");
+  const std::string op = CanonicalOperation(*raw);
+  log.operation = op;
+  if (op == "GetCACaps") return {200, scep::kCaCapsContentType, service.CaCaps(), {}};
+  if (op == "GetCACert") return Bytes(service.CaCert().body, service.CaCert().content_type);
+  if (op == "PKIOperation") return PkiOperation(service, req, log);
+  if (op == "GetNextCACert") return Text(404, "no next CA certificate: no CA rollover is in progress");
+  return Text(400, "bad request: unknown operation '" + op + "'");
 }
 
 void Log(const HttpRequest& req, const HttpResponse& resp, const RequestLog& log, double ms) {
@@ -78,16 +91,38 @@ void Log(const HttpRequest& req, const HttpResponse& resp, const RequestLog& log
               p.serial, p.detail, ms});
 }
 
+void Observe(GatewayMetrics& metrics, const HttpResponse& resp, const RequestLog& log, double ms) {
+  const PkiOutcome& p = log.pki;
+  metrics.ObserveRequest(log.operation, p.status.empty() ? (resp.status == 200 ? "ok" : "rejected") : p.status,
+                         ms / 1000.0);
+  if (p.message_type == "PKCSReq" || p.message_type == "RenewalReq") metrics.ObserveEnrollment(p.status, p.fail_info);
+}
+
+double MillisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
-HttpHandler MakeScepHandler(ScepService& service) {
-  return [&service](const HttpRequest& req) {
+HttpHandler MakeScepHandler(ScepService& service, GatewayMetrics& metrics, bool serve_metrics) {
+  return [&service, &metrics, serve_metrics](const HttpRequest& req) {
     const auto start = std::chrono::steady_clock::now();
     RequestLog log;
+    if (serve_metrics && req.path == "/metrics") return Metrics(service, metrics, log);
     HttpResponse resp = Route(service, req, log);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (req.path != "/healthz") Log(req, resp, log, ms);
+    const double ms = MillisecondsSince(start);
+    Observe(metrics, resp, log, ms);
+    if (req.path != "/healthz") Log(req, resp, log, ms);  // probes every few seconds would drown the log
     return resp;
+  };
+}
+
+HttpHandler MakeAdminHandler(ScepService& service, GatewayMetrics& metrics) {
+  return [&service, &metrics](const HttpRequest& req) {
+    RequestLog log;
+    if (req.path == "/metrics") return Metrics(service, metrics, log);
+    if (req.path == "/healthz") return Health(service, log);
+    return Text(404, "not found: the admin listener serves /metrics and /healthz");
   };
 }
 

@@ -11,6 +11,7 @@
 #include "gateway/http_client.h"
 #include "gateway/http_routes.h"
 #include "gateway/http_server.h"
+#include "gateway/metrics.h"
 #include "gateway/request_log.h"
 
 namespace {
@@ -27,6 +28,50 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+gateway::HttpServerOptions ListenerOptions(const config::GatewayConfig& cfg, const std::string& listen) {
+  const auto hp = config::ParseHostPort(listen);  // validated with the config
+  gateway::HttpServerOptions http;
+  http.host = hp->host;
+  http.port = hp->port;
+  http.max_body_bytes = cfg.http.max_body_bytes;
+  http.max_url_bytes = cfg.http.max_url_bytes;
+  http.io_threads = cfg.http.io_threads;
+  http.worker_threads = cfg.http.worker_threads;
+  http.read_timeout = std::chrono::seconds(cfg.http.read_timeout_seconds);
+  return http;
+}
+
+using Servers = std::vector<std::unique_ptr<gateway::HttpServer>>;
+
+// One server per listener: plain HTTP (unless `listen` is empty), and the admin listener for /metrics.
+scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::ScepService& service,
+                                     gateway::GatewayMetrics& metrics) {
+  Servers servers;
+  const bool separate_admin = cfg.metrics.enabled && !cfg.metrics.listen.empty();
+  auto start = [&servers](gateway::HttpServerOptions options, gateway::HttpHandler handler, const char* what,
+                          const std::string& listen) -> scep::Result<void> {
+    servers.push_back(std::make_unique<gateway::HttpServer>(std::move(options), std::move(handler)));
+    if (auto started = servers.back()->Start(); !started) {
+      return scep::MakeError(scep::ErrorCode::Internal, std::string("cannot listen on ") + listen + ": " +
+                                                             started.error().detail);
+    }
+    spdlog::info("{} listening on {} (port {})", what, listen, servers.back()->port());
+    return {};
+  };
+  const bool metrics_beside_scep = cfg.metrics.enabled && !separate_admin;
+  if (!cfg.listen.empty()) {
+    auto ok = start(ListenerOptions(cfg, cfg.listen), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
+                    "SCEP over HTTP", cfg.listen);
+    if (!ok) return ok.error();
+  }
+  if (separate_admin) {
+    auto ok = start(ListenerOptions(cfg, cfg.metrics.listen), gateway::MakeAdminHandler(service, metrics),
+                    "admin (/metrics, /healthz)", cfg.metrics.listen);
+    if (!ok) return ok.error();
+  }
+  return servers;
+}
+
 int Serve(const gateway::ConfigOverrides& overrides) {
   // Block the stop signals before any thread starts, so that only sigwait() below receives them.
   sigset_t stop_signals;
@@ -40,31 +85,23 @@ int Serve(const gateway::ConfigOverrides& overrides) {
   gateway::ConfigureLogging(cfg->log);
   auto gw = gateway::BuildGateway(*cfg);
   if (!gw) return Fail(gw.error().ToString());
-  const auto listen = config::ParseHostPort(cfg->listen);
-  gateway::HttpServerOptions http;
-  http.host = listen->host;
-  http.port = listen->port;
-  http.max_body_bytes = cfg->http.max_body_bytes;
-  http.max_url_bytes = cfg->http.max_url_bytes;
-  http.io_threads = cfg->http.io_threads;
-  http.worker_threads = cfg->http.worker_threads;
-  http.read_timeout = std::chrono::seconds(cfg->http.read_timeout_seconds);
-  gateway::HttpServer server(http, gateway::MakeScepHandler(*(*gw)->service));
-  if (auto started = server.Start(); !started) return Fail("cannot listen on " + cfg->listen + ": " + started.error().detail);
-
-  spdlog::info("scep-gateway {} listening on {}:{} (data dir {}, CA {})", kVersion, http.host, server.port(),
-               cfg->data_dir, scep::NameToString(X509_get_subject_name((*gw)->ca->ca_cert())));
+  gateway::GatewayMetrics metrics;
+  auto servers = StartListeners(*cfg, *(*gw)->service, metrics);
+  if (!servers) return Fail(servers.error().detail);
+  spdlog::info("scep-gateway {} ready (data dir {}, CA {})", kVersion, cfg->data_dir,
+               scep::NameToString(X509_get_subject_name((*gw)->ca->ca_cert())));
   (*gw)->challenge->mode() == "none" ? spdlog::warn("{}", (*gw)->challenge_note)
                                      : spdlog::info("{}", (*gw)->challenge_note);
   if (!(*gw)->generated_challenge.empty()) {  // shown once on the terminal, never written to the log
-    std::printf("Generated challenge password (kept in %s/challenge): %s\n", cfg->data_dir.c_str(),
-                (*gw)->generated_challenge.c_str());
+    const char* format = cfg->log.format == "json" ? "{\"generated_challenge_password\":\"%s\",\"kept_in\":\"%s\"}\n"
+                                                   : "Generated challenge password: %s (kept in %s/challenge)\n";
+    std::printf(format, (*gw)->generated_challenge.c_str(), cfg->data_dir.c_str());
     std::fflush(stdout);
   }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  server.Stop();
+  for (auto& server : *servers) server->Stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -134,6 +171,7 @@ int main(int argc, char** argv) {
   AddConfigFlags(serve, serve_flags);
   serve->add_option("--listen", serve_flags.listen, "HOST:PORT to listen on (default 0.0.0.0:8080)");
   serve->add_option("--challenge", serve_flags.challenge, "Static challenge password (overrides the config)");
+  serve->add_option("--log-format", serve_flags.log_format, "text (default) or json: one JSON object per line");
 
   auto* ca = app.add_subcommand("ca", "Manage the embedded CA");
   ca->require_subcommand(1);

@@ -37,6 +37,10 @@ scep::Result<void> ScepService::Health() {
   return store_.Check();
 }
 
+std::int64_t ScepService::CaNotAfter() const {
+  return scep::ToUnixTime(X509_get0_notAfter(issuer_.ca_cert()));
+}
+
 scep::SigningKey ScepService::signer() const {
   const auto& id = issuer_.scep_identity();
   return {id.sign_cert.get(), id.sign_key.get()};

@@ -50,6 +50,8 @@ class ScepService {
   [[nodiscard]] const CaCertBody& CaCert() const { return ca_cert_; }
   [[nodiscard]] PkiOutcome PkiOperation(scep::ByteView message);
   [[nodiscard]] scep::Result<void> Health();
+  [[nodiscard]] scep::Result<std::int64_t> StoredCertificates() { return store_.Count(); }
+  [[nodiscard]] std::int64_t CaNotAfter() const;  // unix seconds
 
  private:
   struct Request;  // one PKIOperation in flight (pki_operation.cpp)
@@ -64,6 +66,8 @@ class ScepService {
   scep::Result<scep::Bytes> IssueAndStore(Request& r, const scep::CertificationRequest& csr,
                                           const std::string& fingerprint);
   scep::Result<scep::Bytes> Success(Request& r, scep::ByteView cert_der);
+  // The same, for a certificate already in hand (a fresh issue): saves decoding its public key again.
+  scep::Result<scep::Bytes> Success(Request& r, X509* cert);
   scep::SigningKey signer() const;
   std::mutex& TransactionLock(const std::string& transaction_id);
 

@@ -1,5 +1,7 @@
 #include "scep/der.h"
 
+#include <ctime>
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -92,6 +94,12 @@ std::string NameToString(const X509_NAME* name) {
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return {};
   auto s = BioToString(bio.get());
   return s ? *s : std::string();
+}
+
+std::int64_t ToUnixTime(const ASN1_TIME* time) {
+  struct tm tm {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 std::string ToHex(ByteView bytes) {

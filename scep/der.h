@@ -48,6 +48,8 @@ template <typename T>
 [[nodiscard]] std::string SerialHex(const X509* cert);
 // A distinguished name as one line, RFC 2253 order and escaping ("CN=router1,O=Example").
 [[nodiscard]] std::string NameToString(const X509_NAME* name);
+// An ASN.1 time as seconds since the epoch (0 if it does not decode).
+[[nodiscard]] std::int64_t ToUnixTime(const ASN1_TIME* time);
 // Lower-case hex of the bytes.
 [[nodiscard]] std::string ToHex(ByteView bytes);
 // SHA-256 / SHA-1 of the bytes.

@@ -3,7 +3,8 @@
 #   1. unit and integration tests (doctest through CTest), warnings as errors;
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the pkiMessage fuzzer (libFuzzer, clang) for FUZZ_SECONDS (default 60);
-#   4. the interoperability matrix with real SCEP clients (interop/run-all.sh).
+#   4. the container image, built and tested with podman (docker/test.sh);
+#   5. the interoperability matrix with real SCEP clients (interop/run-all.sh).
 # Build folders (build-ci, build-asan, build-fuzz) are git-ignored and reused between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,9 @@ ninja -C build-fuzz -j"$jobs" pki_message_fuzzer
 mkdir -p build-fuzz/corpus
 build-fuzz/tests/fuzz/pki_message_fuzzer -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
   -print_final_stats=1 build-fuzz/corpus tests/fixtures/sscep 2>&1 | tail -n 12
+
+stage "container image (podman)"
+docker/test.sh
 
 stage "interoperability with real SCEP clients"
 interop/run-all.sh build-ci/gateway/scep-gateway
