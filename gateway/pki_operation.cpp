@@ -74,8 +74,12 @@ scep::Result<scep::Bytes> ScepService::Answer(Request& r) {
 scep::Result<scep::Bytes> ScepService::Success(Request& r, scep::ByteView cert_der) {
   auto cert = scep::CertFromDer(cert_der);
   if (!cert) return scep::MakeError(scep::ErrorCode::Internal, "stored certificate does not decode");
-  r.outcome.serial = scep::SerialHex(cert->get());
-  std::vector<X509*> certs{cert->get()};
+  return Success(r, cert->get());
+}
+
+scep::Result<scep::Bytes> ScepService::Success(Request& r, X509* cert) {
+  r.outcome.serial = scep::SerialHex(cert);
+  std::vector<X509*> certs{cert};
   if (options_.include_ca_cert_in_reply) certs.push_back(const_cast<X509*>(issuer_.ca_cert()));
   auto degenerate = scep::BuildDegenerateCerts(certs);
   if (!degenerate) return degenerate.error();
