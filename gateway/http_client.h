@@ -1,5 +1,6 @@
-// A small blocking HTTP/1.1 client for tests, benchmarks and webhooks. One persistent keep-alive connection per
-// client, opened on first use and reopened when the server has closed it. Not thread-safe: one client per thread.
+// A small blocking HTTP/1.1 client (optionally over TLS) for tests, benchmarks, the healthcheck and webhooks. One
+// persistent keep-alive connection per client, opened on first use and reopened when the server has closed it.
+// Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
@@ -17,10 +18,19 @@ struct HttpClientResponse {
   std::string body;
 };
 
+struct HttpClientOptions {
+  std::chrono::seconds timeout{30};  // bounds each request as a whole: connect, TLS handshake, send and receive
+  bool tls = false;                  // https: the server's certificate must match `host` (DNS name or IP address)
+  std::string ca_file;               // PEM file of CAs to verify the server against; "" = the system's CAs
+  bool insecure = false;             // TLS without verifying the server: for tests and local healthchecks only
+};
+
 class HttpClient {
  public:
-  // `timeout` bounds each request as a whole: connect, send and receive.
+  // Plain HTTP. `timeout` bounds each request as a whole: connect, send and receive.
   HttpClient(std::string host, std::uint16_t port, std::chrono::seconds timeout = std::chrono::seconds(30));
+  // HTTP or HTTPS. An unreadable ca_file is reported by the first Get() or Post().
+  HttpClient(std::string host, std::uint16_t port, HttpClientOptions options);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

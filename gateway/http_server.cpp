@@ -1,17 +1,9 @@
 // Boost.Beast on Asio. Threads: `io_threads` run the io_context (accept, read, write, timers, all async, one
-// strand per connection); `worker_threads` run the handler, which may block. A connection is in exactly one phase
-// at a time (pipelined requests are answered one after another): reading a request, waiting for the handler,
-// writing the reply, or lingering after an error reply. Stop() uses the phase to tell idle connections (closed
-// at once) from busy ones (allowed to finish).
-//
-// Longer than our usual 400 lines: the connection and the server share ServerCore and the stop protocol, and
-// one translation unit keeps Beast, which is slow to compile, in a single object file.
+// strand per connection); `worker_threads` run the handler, which may block. Connections live in
+// http_connection.cpp; this file owns the listener, the TLS context and the stop protocol.
 #include "gateway/http_server.h"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <future>
@@ -19,279 +11,55 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/system/system_error.hpp>
+// Asio's ssl::context has no names for a minimum protocol version or for refusing renegotiation, and keeps only
+// the first OpenSSL error of a failed load; those few calls go to OpenSSL directly.
+#include <openssl/ssl.h>
 
-#include "gateway/query_string.h"
+#include "gateway/http_connection.h"
 
 namespace gateway {
 namespace {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using http_detail::ConnectionBase;
+using http_detail::kHeaderAllowance;
 
-constexpr std::size_t kHeaderAllowance = 16 * 1024;  // header block limit = max_url_bytes + this
 constexpr auto kStopGrace = std::chrono::seconds(10);
-// After an error reply the client may still be sending (e.g. the body we refused). Closing with unread data
-// makes the kernel send a RST, which can destroy our reply before the client reads it, so we drain a bounded
-// amount for a bounded time first.
-constexpr std::size_t kLingerBytes = 256 * 1024;
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-HttpResponse PlainResponse(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
+// The server side of TLS: the PEM chain (leaf first) and key from `files`, TLS 1.2 or newer, no compression
+// (CRIME), no renegotiation (a client-driven CPU cost and a source of past bugs).
+scep::Result<net::ssl::context> LoadTlsContext(const TlsFiles& files) try {
+  net::ssl::context context(net::ssl::context::tls_server);
+  SSL_CTX* ctx = context.native_handle();  // borrowed: the context owns it
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return scep::OpensslError(scep::ErrorCode::Internal, "cannot set the TLS minimum version");
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  // Without a callback OpenSSL would prompt on the terminal for an encrypted key and block start-up; refusing
+  // makes such a key fail to load like any other bad key file.
+  SSL_CTX_set_default_passwd_cb(ctx, [](char*, int, int, void*) { return -1; });
+  if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
+    return scep::OpensslError(scep::ErrorCode::Internal, "cannot load TLS certificate chain " + files.cert_file);
+  }
+  // Also checks that the key matches the certificate loaded above.
+  if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return scep::OpensslError(scep::ErrorCode::Internal, "cannot load TLS private key " + files.key_file);
+  }
+  return context;
+} catch (const boost::system::system_error& e) {  // Asio throws only if it cannot allocate the SSL_CTX
+  return scep::OpensslError(scep::ErrorCode::Internal, std::string("cannot create a TLS context: ") + e.what());
 }
-
-HttpResponse InvokeHandler(const HttpHandler& handler, const HttpRequest& request) {
-  try {
-    return handler(request);
-  } catch (...) {  // the service is meant to catch its own; this is the last line of defence
-    return PlainResponse(500, "internal error");
-  }
-}
-
-std::string RemoteAddress(const tcp::socket& socket) {
-  beast::error_code ec;
-  net::ip::address address = socket.remote_endpoint(ec).address();
-  if (ec) return {};
-  // A dual-stack listener on "::" sees IPv4 peers as ::ffff:a.b.c.d; report the plain IPv4 form.
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
-  }
-  return address.to_string();
-}
-
-HttpRequest BuildRequest(http::request<http::string_body>&& message, std::string remote_address) {
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  const std::size_t question = request.target.find('?');
-  request.path = PercentDecode(std::string_view(request.target).substr(0, question));
-  if (question != std::string::npos) request.query = request.target.substr(question + 1);
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  request.body = std::move(message.body());
-  request.remote_address = std::move(remote_address);
-  request.version = message.version();
-  return request;
-}
-
-bool IsHttpParseError(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_target).category();
-}
-
-class Connection;
-
-// What connections share with the server. Owned by HttpServer::Impl and declared before its io_context, so it
-// outlives every connection (the last ones may be destroyed with the io_context's pending handlers).
-struct ServerCore {
-  HttpServerOptions options;
-  HttpHandler handler;
-  std::atomic<bool> stopping{false};
-  std::optional<net::thread_pool> workers;
-  std::mutex mutex;
-  std::condition_variable connections_changed;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mutex
-};
-
-class Connection : public std::enable_shared_from_this<Connection> {
- public:
-  Connection(ServerCore& core, tcp::socket socket, std::uint64_t id)
-      : core_(core), id_(id), remote_address_(RemoteAddress(socket)), stream_(std::move(socket)) {}
-  ~Connection() {
-    std::lock_guard lock(core_.mutex);
-    core_.connections.erase(id_);
-    core_.connections_changed.notify_all();
-  }
-
-  void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->core_.stopping) {
-        self->Close();
-      } else {
-        self->ReadHeader();
-      }
-    });
-  }
-  // Called by Stop(): closes the connection unless a request is in the handler or its reply is being written.
-  void CloseIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == Phase::Reading || self->phase_ == Phase::Lingering) self->Close();
-    });
-  }
-  void ForceClose() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
-  }
-
- private:
-  enum class Phase { Reading, Handling, Writing, Lingering, Closed };
-
-  void ReadHeader() {
-    phase_ = Phase::Reading;
-    const std::size_t header_limit = core_.options.max_url_bytes + kHeaderAllowance;
-    parser_.emplace();
-    version_ = 11;
-    parser_->header_limit(static_cast<std::uint32_t>(header_limit));
-    parser_->body_limit(core_.options.max_body_bytes);
-    // One deadline for the whole request (header and body): a slow client cannot trickle bytes forever.
-    stream_.expires_after(core_.options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
-  }
-
-  void OnHeader(beast::error_code ec) {
-    if (phase_ != Phase::Reading) return;  // closed by Stop() after the read had completed
-    if (ec) return OnReadError(ec);
-    version_ = parser_->get().version() == 10 ? 10 : 11;
-    if (parser_->get().target().size() > core_.options.max_url_bytes) return SendError(414, "URI too long");
-    if (parser_->is_done()) return Dispatch();
-    auto read_body = [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->OnReadError(ec);
-      http::async_read(self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, std::size_t) {
-        if (self->phase_ != Phase::Reading) return;
-        ec ? self->OnReadError(ec) : self->Dispatch();
-      });
-    };
-    // curl and others wait (typically 1 s) for "100 Continue" before sending a body they announced with Expect.
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue") && parser_->get().version() >= 11) {
-      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()), std::move(read_body));
-    } else {
-      read_body(beast::error_code{}, 0);
-    }
-  }
-
-  void OnReadError(beast::error_code ec) {
-    if (phase_ != Phase::Reading) return;  // closed by Stop() or a timeout while reading
-    if (ec == http::error::header_limit) {
-      // Beast reports one error for both; the request line is complete (target set) only if the fields overflowed.
-      const auto target = parser_->get().target();
-      const bool url_too_long = target.empty() || target.size() > core_.options.max_url_bytes;
-      return url_too_long ? SendError(414, "URI too long") : SendError(431, "request header fields too large");
-    }
-    if (ec == http::error::body_limit) return SendError(413, "payload too large");
-    if (IsHttpParseError(ec) && ec != http::error::end_of_stream) {
-      return SendError(400, "bad request: " + ec.message());
-    }
-    Close();  // timeout, peer gone, clean close between requests
-  }
-
-  void Dispatch() {
-    phase_ = Phase::Handling;
-    const bool keep_alive = parser_->keep_alive();
-    HttpRequest request = BuildRequest(parser_->release(), remote_address_);
-    net::post(*core_.workers, [self = shared_from_this(), request = std::move(request), keep_alive] {
-      HttpResponse response = InvokeHandler(self->core_.handler, request);
-      const bool head = request.method == "HEAD";
-      net::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, head]() mutable {
-        self->Reply(std::move(response), keep_alive, head);
-      });
-    });
-  }
-
-  void SendError(int status, std::string reason) {
-    linger_ = true;
-    Reply(PlainResponse(status, std::move(reason)), /*keep_alive=*/false, /*head=*/false);
-  }
-
-  void Reply(HttpResponse response, bool keep_alive, bool head) {
-    if (phase_ == Phase::Closed) return;
-    phase_ = Phase::Writing;
-    auto& message = response_.emplace();
-    try {
-      BuildReply(std::move(response), keep_alive && !core_.stopping, head, message);
-    } catch (const std::exception&) {  // Beast refuses some replies (status > 999, a body on 204/304)
-      message = {};
-      BuildReply(PlainResponse(500, "internal error"), false, false, message);
-    }
-    stream_.expires_after(core_.options.read_timeout);  // a client that stops reading cannot hold us forever
-    http::async_write(stream_, message, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->OnWritten(ec);
-    });
-  }
-
-  void BuildReply(HttpResponse response, bool keep_alive, bool head, http::response<http::string_body>& message) {
-    if (response.status < 200) response.status = 500;  // 1xx cannot be a final reply; Beast refuses > 999
-    message.result(static_cast<unsigned>(response.status));
-    message.version(version_);
-    message.set(http::field::server, "scep-gateway");
-    message.set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) message.insert(name, value);
-    message.keep_alive(keep_alive);
-    const std::size_t length = response.body.size();
-    message.body() = std::move(response.body);
-    message.prepare_payload();
-    if (head) {  // HEAD: announce the length of the body a GET would return, send none
-      message.body().clear();
-      message.content_length(length);
-    }
-  }
-
-  void OnWritten(beast::error_code ec) {
-    if (phase_ != Phase::Writing) return;
-    if (ec) return Close();
-    if (linger_) return Linger();
-    if (!response_->keep_alive() || core_.stopping) return Close();
-    response_.reset();
-    ReadHeader();
-  }
-
-  void Linger() {
-    phase_ = Phase::Lingering;
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
-    DrainSome();
-  }
-
-  void DrainSome() {
-    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ >= kLingerBytes || self->phase_ != Phase::Lingering) return self->Close();
-      self->DrainSome();
-    });
-  }
-
-  void Close() {
-    if (phase_ == Phase::Closed) return;
-    phase_ = Phase::Closed;
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();  // pending operations complete with operation_aborted and drop their reference
-  }
-
-  ServerCore& core_;
-  const std::uint64_t id_;
-  const std::string remote_address_;  // declared before stream_: initialised from the socket before it moves
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> response_;
-  Phase phase_ = Phase::Reading;
-  unsigned version_ = 11;  // of the request being answered, so a 1.0 client gets a 1.0 reply
-  bool linger_ = false;
-  std::size_t drained_ = 0;
-  std::array<char, 16 * 1024> drain_{};
-};
 
 }  // namespace
 
@@ -329,10 +97,10 @@ class HttpServer::Impl {
   void StopOnce();
   void WaitForConnections(std::chrono::seconds bound);
   void CloseAcceptor();
-  void ForEachConnection(void (Connection::*action)());
+  void ForEachConnection(void (ConnectionBase::*action)());
   void RunIo();
 
-  ServerCore core_;  // first: outlives io_ and everything its pending handlers hold
+  http_detail::ServerCore core_;  // first: outlives io_ and everything its pending handlers hold
   net::io_context io_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;  // used only on its strand
@@ -360,6 +128,9 @@ scep::Result<void> HttpServer::Impl::Validate() const {
   if (o.read_timeout.count() < 1) problems += " read_timeout must be at least 1 s;";
   if (o.backlog < 1) problems += " backlog must be at least 1;";
   if (!core_.handler) problems += " a handler is required;";
+  if (o.tls && (o.tls->cert_file.empty() || o.tls->key_file.empty())) {
+    problems += " tls needs both cert_file and key_file;";
+  }
   if (problems.empty()) return {};
   problems.pop_back();
   return scep::MakeError(scep::ErrorCode::Internal, "invalid HTTP server options:" + problems);
@@ -397,6 +168,11 @@ scep::Result<void> HttpServer::Impl::Start() {
   if (started_) return scep::MakeError(scep::ErrorCode::Internal, "HTTP server already started");
   if (core_.stopping) return scep::MakeError(scep::ErrorCode::Internal, "HTTP server already stopped");
   if (auto valid = Validate(); !valid) return valid;
+  if (core_.options.tls) {
+    auto context = LoadTlsContext(*core_.options.tls);
+    if (!context) return context.error();
+    core_.tls.emplace(std::move(*context));
+  }
   if (auto listening = Listen(); !listening) return listening;
   started_ = true;  // from here Stop() has threads and a listener to clean up, even if we fail below
   try {
@@ -438,13 +214,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  const std::uint64_t id = next_id_++;
-  auto connection = std::make_shared<Connection>(core_, std::move(socket), id);
-  {
-    std::lock_guard lock(core_.mutex);
-    core_.connections.emplace(id, connection);
-  }
-  connection->Start();
+  http_detail::StartConnection(core_, std::move(socket), next_id_++);
   Accept();
 }
 
@@ -459,8 +229,8 @@ void HttpServer::Impl::CloseAcceptor() {
   closed.get_future().wait();
 }
 
-void HttpServer::Impl::ForEachConnection(void (Connection::*action)()) {
-  std::vector<std::shared_ptr<Connection>> live;
+void HttpServer::Impl::ForEachConnection(void (ConnectionBase::*action)()) {
+  std::vector<std::shared_ptr<ConnectionBase>> live;
   {
     std::lock_guard lock(core_.mutex);
     for (auto& [id, weak] : core_.connections) {
@@ -484,9 +254,9 @@ void HttpServer::Impl::StopOnce() {
   }
   if (started) {
     CloseAcceptor();
-    ForEachConnection(&Connection::CloseIfIdle);
+    ForEachConnection(&ConnectionBase::CloseIfIdle);
     WaitForConnections(kStopGrace);  // busy connections close themselves once their reply is written
-    ForEachConnection(&Connection::ForceClose);  // only handlers that overran the grace period are left
+    ForEachConnection(&ConnectionBase::ForceClose);  // only handlers that overran the grace period are left
     WaitForConnections(std::chrono::seconds(1));
     // I/O stops before the workers are joined: afterwards no strand can post new work to the pool, and replies
     // of overrunning handlers are simply dropped with the io_context's queue.

@@ -43,7 +43,8 @@ gateway::HttpServerOptions ListenerOptions(const config::GatewayConfig& cfg, con
 
 using Servers = std::vector<std::unique_ptr<gateway::HttpServer>>;
 
-// One server per listener: plain HTTP (unless `listen` is empty), and the admin listener for /metrics.
+// One server per listener: plain HTTP (unless `listen` is empty), HTTPS (with tls.listen), and the admin
+// listener for /metrics.
 scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::ScepService& service,
                                      gateway::GatewayMetrics& metrics) {
   Servers servers;
@@ -62,6 +63,13 @@ scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::
   if (!cfg.listen.empty()) {
     auto ok = start(ListenerOptions(cfg, cfg.listen), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
                     "SCEP over HTTP", cfg.listen);
+    if (!ok) return ok.error();
+  }
+  if (!cfg.tls.listen.empty()) {
+    auto options = ListenerOptions(cfg, cfg.tls.listen);
+    options.tls = gateway::TlsFiles{cfg.tls.cert_file, cfg.tls.key_file};
+    auto ok = start(std::move(options), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
+                    "SCEP over HTTPS", cfg.tls.listen);
     if (!ok) return ok.error();
   }
   if (separate_admin) {
