@@ -15,6 +15,7 @@
 
 #include "gateway/http_client.h"
 #include "gateway/query_string.h"
+#include "tests/support/recording_server.h"
 
 namespace {
 
@@ -26,44 +27,7 @@ using gateway::HttpResponse;
 using gateway::HttpServer;
 using gateway::HttpServerOptions;
 
-// A server whose handler records the last request and answers "ok" (or what `respond` says).
-struct TestServer {
-  explicit TestServer(HttpServerOptions options = {},
-                      std::function<HttpResponse(const HttpRequest&)> respond = nullptr)
-      : respond_(std::move(respond)),
-        server_(WithPortZero(std::move(options)), [this](const HttpRequest& request) { return Handle(request); }) {
-    const auto started = server_.Start();
-    REQUIRE_MESSAGE(started.ok(), (started.ok() ? "" : started.error().ToString()));
-  }
-  static HttpServerOptions WithPortZero(HttpServerOptions options) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    return options;
-  }
-  HttpResponse Handle(const HttpRequest& request) {
-    {
-      std::lock_guard lock(mutex_);
-      last_ = request;
-    }
-    if (respond_) return respond_(request);
-    HttpResponse response;
-    response.body = "ok";
-    return response;
-  }
-  HttpRequest last() {
-    std::lock_guard lock(mutex_);
-    REQUIRE(last_.has_value());
-    return *last_;
-  }
-  std::uint16_t port() const { return server_.port(); }
-  HttpServer& server() { return server_; }
-
- private:
-  std::function<HttpResponse(const HttpRequest&)> respond_;
-  std::mutex mutex_;
-  std::optional<HttpRequest> last_;
-  HttpServer server_;
-};
+using TestServer = test::RecordingServer;
 
 // A blocking TCP connection with a 5 s receive timeout, so a broken server fails the test instead of hanging it.
 class RawSocket {

@@ -18,6 +18,7 @@
 #include "gateway/http_client.h"
 #include "gateway/http_server.h"
 #include "gateway/query_string.h"
+#include "tests/support/recording_server.h"
 #include "tests/support/test_files.h"
 
 namespace {
@@ -51,32 +52,12 @@ struct TestCert {
 // An HTTPS server whose handler records the last request and answers "ok" (or what `respond` says).
 struct TlsTestServer {
   explicit TlsTestServer(HttpServerOptions options = {}, gateway::HttpHandler respond = nullptr)
-      : respond_(std::move(respond)),
-        server_(WithTls(std::move(options), cert_), [this](const HttpRequest& request) { return Handle(request); }) {
-    const auto started = server_.Start();
-    REQUIRE_MESSAGE(started.ok(), (started.ok() ? "" : started.error().ToString()));
-  }
+      : server_(WithTls(std::move(options), cert_), std::move(respond)) {}
   static HttpServerOptions WithTls(HttpServerOptions options, const TestCert& cert) {
-    options.host = "127.0.0.1";
-    options.port = 0;
     options.tls = gateway::TlsFiles{cert.cert().string(), cert.key().string()};
     return options;
   }
-  HttpResponse Handle(const HttpRequest& request) {
-    {
-      std::lock_guard lock(mutex_);
-      last_ = request;
-    }
-    if (respond_) return respond_(request);
-    HttpResponse response;
-    response.body = "ok";
-    return response;
-  }
-  HttpRequest last() {
-    std::lock_guard lock(mutex_);
-    REQUIRE(last_.has_value());
-    return *last_;
-  }
+  HttpRequest last() { return server_.last(); }
   // A client that verifies the server against the test certificate.
   HttpClient Client() const {
     HttpClientOptions options;
@@ -85,15 +66,12 @@ struct TlsTestServer {
     return HttpClient("127.0.0.1", server_.port(), options);
   }
   std::uint16_t port() const { return server_.port(); }
-  HttpServer& server() { return server_; }
+  HttpServer& server() { return server_.server(); }
   const TestCert& cert() const { return cert_; }
 
  private:
   TestCert cert_;  // before server_: its files must exist when the server starts
-  gateway::HttpHandler respond_;
-  std::mutex mutex_;
-  std::optional<HttpRequest> last_;
-  HttpServer server_;
+  test::RecordingServer server_;
 };
 
 // A connection whose exact bytes the test controls, over TLS (no verification: only the server is under test) or
