@@ -43,8 +43,8 @@ gateway::HttpServerOptions ListenerOptions(const config::GatewayConfig& cfg, con
 
 using Servers = std::vector<std::unique_ptr<gateway::HttpServer>>;
 
-// One server per listener: plain HTTP (unless `listen` is empty), HTTPS (with tls.listen), and the admin
-// listener for /metrics.
+// One server per listener: HTTPS (with tls.listen), the admin listener for /metrics, and plain HTTP (unless
+// `listen` is empty) last, so that a health probe on the plain port answers only once every listener is up.
 scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::ScepService& service,
                                      gateway::GatewayMetrics& metrics) {
   Servers servers;
@@ -60,11 +60,6 @@ scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::
     return {};
   };
   const bool metrics_beside_scep = cfg.metrics.enabled && !separate_admin;
-  if (!cfg.listen.empty()) {
-    auto ok = start(ListenerOptions(cfg, cfg.listen), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
-                    "SCEP over HTTP", cfg.listen);
-    if (!ok) return ok.error();
-  }
   if (!cfg.tls.listen.empty()) {
     auto options = ListenerOptions(cfg, cfg.tls.listen);
     options.tls = gateway::TlsFiles{cfg.tls.cert_file, cfg.tls.key_file};
@@ -75,6 +70,11 @@ scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::
   if (separate_admin) {
     auto ok = start(ListenerOptions(cfg, cfg.metrics.listen), gateway::MakeAdminHandler(service, metrics),
                     "admin (/metrics, /healthz)", cfg.metrics.listen);
+    if (!ok) return ok.error();
+  }
+  if (!cfg.listen.empty()) {
+    auto ok = start(ListenerOptions(cfg, cfg.listen), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
+                    "SCEP over HTTP", cfg.listen);
     if (!ok) return ok.error();
   }
   return servers;
