@@ -2,6 +2,7 @@
 # Builds (Release) if needed, starts a gateway with a fresh RSA-2048 CA in a temporary data dir on a free loopback
 # port, runs scep-bench against it at each connection count, and stops it.
 #   bench/run.sh [devices=2000] [connections...=16 64]
+# GATEWAY_CONFIG=file.yaml passes --config to the gateway (e.g. to try http.worker_threads); BUILD_DIR picks the build.
 # The load generator runs on the same machine as the gateway, so wall-clock throughput is shared with the client;
 # the figure to compare is enrollments per server CPU-second, read from /proc/PID/stat.
 set -euo pipefail
@@ -29,8 +30,10 @@ trap cleanup EXIT
 challenge=bench-$RANDOM$RANDOM
 "$build/gateway/scep-gateway" ca init --data-dir "$data" --key rsa:2048 >/dev/null
 # Port 0: the kernel picks a free port and the gateway logs which one.
-"$build/gateway/scep-gateway" serve --listen 127.0.0.1:0 --data-dir "$data" --challenge "$challenge" \
-  >"$data/gateway.log" 2>&1 &
+config_args=()
+[[ -z ${GATEWAY_CONFIG:-} ]] || config_args=(--config "$GATEWAY_CONFIG")
+"$build/gateway/scep-gateway" serve "${config_args[@]}" --listen 127.0.0.1:0 --data-dir "$data" \
+  --challenge "$challenge" >"$data/gateway.log" 2>&1 &
 gateway_pid=$!
 port=
 for _ in $(seq 100); do

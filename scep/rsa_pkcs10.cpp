@@ -1,56 +1,13 @@
 #include "scep/rsa_pkcs10.h"
 
 #include <algorithm>
-#include <optional>
 
 #include <openssl/err.h>
-#include <openssl/objects.h>
+
+#include "scep/der_element.h"
 
 namespace scep {
 namespace {
-
-// One TLV element: where it starts, where its contents start and where it ends.
-struct DerElement {
-  const unsigned char* start = nullptr;
-  const unsigned char* contents = nullptr;
-  const unsigned char* end = nullptr;
-  int tag = 0;
-  int xclass = 0;
-  bool constructed = false;
-};
-
-// Reads the element at `p` (definite length only) without going past `end`.
-std::optional<DerElement> ReadElement(const unsigned char* p, const unsigned char* end) {
-  DerElement e;
-  e.start = p;
-  long length = 0;
-  const int flags = ASN1_get_object(&p, &length, &e.tag, &e.xclass, end - e.start);
-  if ((flags & 0x80) != 0 || (flags & 0x01) != 0 || length > end - p) return std::nullopt;  // error or indefinite
-  e.constructed = (flags & V_ASN1_CONSTRUCTED) != 0;
-  e.contents = p;
-  e.end = p + length;
-  return e;
-}
-
-bool IsSequence(const std::optional<DerElement>& e) {
-  return e && e->xclass == V_ASN1_UNIVERSAL && e->tag == V_ASN1_SEQUENCE && e->constructed;
-}
-
-long Size(const DerElement& e) { return e.end - e.start; }
-
-// The RSA public key of a SubjectPublicKeyInfo whose algorithm is rsaEncryption, decoded without providers.
-UniquePtr<EVP_PKEY> DecodeRsaSpki(const DerElement& spki) {
-  const unsigned char* p = spki.contents;
-  UniquePtr<X509_ALGOR> alg(d2i_X509_ALGOR(nullptr, &p, spki.end - p));
-  if (!alg) return nullptr;
-  const ASN1_OBJECT* oid = nullptr;
-  X509_ALGOR_get0(&oid, nullptr, nullptr, alg.get());
-  if (OBJ_obj2nid(oid) != NID_rsaEncryption) return nullptr;
-  UniquePtr<ASN1_STRING> bits(d2i_ASN1_BIT_STRING(nullptr, &p, spki.end - p));
-  if (!bits || p != spki.end) return nullptr;
-  const unsigned char* key_bytes = ASN1_STRING_get0_data(bits.get());
-  return UniquePtr<EVP_PKEY>(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &key_bytes, ASN1_STRING_length(bits.get())));
-}
 
 // Copies each Attribute of the [0] IMPLICIT SET OF Attribute into the request.
 bool AddAttributes(X509_REQ* req, const DerElement& set) {
@@ -68,7 +25,7 @@ bool ReadRequestInfo(X509_REQ* req, const DerElement& info) {
   auto version = ReadElement(info.contents, info.end);
   if (!version || version->tag != V_ASN1_INTEGER || version->xclass != V_ASN1_UNIVERSAL) return false;
   const unsigned char* p = version->start;
-  UniquePtr<ASN1_STRING> version_value(d2i_ASN1_INTEGER(nullptr, &p, Size(*version)));
+  UniquePtr<ASN1_STRING> version_value(d2i_ASN1_INTEGER(nullptr, &p, version->size()));
   if (!version_value || X509_REQ_set_version(req, ASN1_INTEGER_get(version_value.get())) != 1) return false;
   UniquePtr<X509_NAME> subject(d2i_X509_NAME(nullptr, &p, info.end - p));
   if (!subject || X509_REQ_set_subject_name(req, subject.get()) != 1) return false;

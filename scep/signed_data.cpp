@@ -3,6 +3,7 @@
 #include <openssl/objects.h>
 
 #include "scep/algorithms.h"
+#include "scep/rsa_signed_data.h"
 
 namespace scep {
 namespace {
@@ -30,9 +31,12 @@ Result<void> CheckContentTypeAttribute(CMS_ContentInfo* cms, CMS_SignerInfo* si)
 
 Result<SignedData> ParseSignedData(ByteView der) {
   if (der.empty()) return MakeError(ErrorCode::Malformed, "empty message");
-  const unsigned char* p = der.data();
   SignedData out;
-  out.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  out.cms = DecodeSignedDataWithRsaCerts(der);  // the common case without OpenSSL 3.0's slow key decoding
+  if (!out.cms) {
+    const unsigned char* p = der.data();
+    out.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  }
   if (!out.cms) return OpensslError(ErrorCode::Malformed, "not a CMS/PKCS#7 structure");
   if (OBJ_obj2nid(CMS_get0_type(out.cms.get())) != NID_pkcs7_signed) {
     return MakeError(ErrorCode::Malformed, "CMS content is not SignedData");

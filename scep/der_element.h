@@ -1,0 +1,53 @@
+// Walking DER without building OpenSSL objects: the shared reader of the RSA fast paths (rsa_pkcs10, rsa_certificate,
+// rsa_signed_data). Definite lengths only; anything else is "not for the fast path".
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+
+#include "scep/der.h"
+#include "scep/ossl_ptr.h"
+
+namespace scep {
+
+// One TLV element: where it starts, where its contents start and where it ends.
+struct DerElement {
+  const unsigned char* start = nullptr;
+  const unsigned char* contents = nullptr;
+  const unsigned char* end = nullptr;
+  int tag = 0;
+  int xclass = 0;
+  bool constructed = false;
+
+  [[nodiscard]] long size() const { return end - start; }
+  [[nodiscard]] bool Is(int want_class, int want_tag, bool want_constructed) const {
+    return xclass == want_class && tag == want_tag && constructed == want_constructed;
+  }
+};
+
+// The element at `p` (definite length only), without going past `end`; nullopt on anything else.
+[[nodiscard]] std::optional<DerElement> ReadElement(const unsigned char* p, const unsigned char* end);
+
+[[nodiscard]] inline bool IsSequence(const std::optional<DerElement>& e) {
+  return e && e->Is(V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true);
+}
+
+// The RSA public key of a SubjectPublicKeyInfo whose algorithm is rsaEncryption, decoded with d2i_PublicKey (no
+// provider decoder chain); nullptr for any other key.
+[[nodiscard]] UniquePtr<EVP_PKEY> DecodeRsaSpki(const DerElement& spki);
+
+// Appends a DER identifier octet and the definite length `length` (short or long form).
+void AppendDerHeader(Bytes& out, unsigned char identifier, std::size_t length);
+
+// True when `obj` encodes (through `i2d`) to exactly `der`: the fast paths' proof that they built the same object.
+template <typename T>
+[[nodiscard]] bool EncodesTo(const T* obj, int (*i2d)(const T*, unsigned char**), ByteView der) {
+  unsigned char* encoded = nullptr;
+  const int length = obj != nullptr ? i2d(obj, &encoded) : -1;
+  OpensslBytes owned(encoded);
+  return length > 0 && static_cast<std::size_t>(length) == der.size() &&
+         std::equal(der.begin(), der.end(), encoded);
+}
+
+}  // namespace scep
