@@ -136,14 +136,8 @@ class RawConnection {
   beast::ssl_stream<beast::tcp_stream> stream_{io_, context_};
 };
 
-std::string Base64Like(std::size_t size) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out(size, 'A');
-  for (std::size_t i = 0; i < size; ++i) out[i] = kAlphabet[(i * 7 + i / 64) % kAlphabet.size()];
-  return out;
-}
-
-bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+using test::Base64Like;
+using test::StartsWith;
 
 }  // namespace
 

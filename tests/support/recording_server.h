@@ -7,6 +7,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "gateway/http_server.h"
 
@@ -51,5 +53,15 @@ class RecordingServer {
   std::optional<gateway::HttpRequest> last_;
   gateway::HttpServer server_;
 };
+
+// Text made of base64 characters, for long URLs and bodies.
+inline std::string Base64Like(std::size_t size) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out(size, 'A');
+  for (std::size_t i = 0; i < size; ++i) out[i] = kAlphabet[(i * 7 + i / 64) % kAlphabet.size()];
+  return out;
+}
+
+inline bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace test
