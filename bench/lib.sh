@@ -24,13 +24,13 @@ start_gateway() {
   "$build/gateway/scep-gateway" ca init --data-dir "$data" --key rsa:2048 >/dev/null
   local config_args=()
   [[ -z ${GATEWAY_CONFIG:-} ]] || config_args=(--config "$GATEWAY_CONFIG")
-  # Port 0: the kernel picks a free port and the gateway logs "... listening on 127.0.0.1:0 (port N)".
+  # Port 0: the kernel picks a free port and the gateway logs the bound one: "... listening on 127.0.0.1:N".
   "$@" "$build/gateway/scep-gateway" serve "${config_args[@]}" --listen 127.0.0.1:0 --data-dir "$data" \
     --challenge "$challenge" >"$data/gateway.log" 2>&1 &
   gateway_pid=$!
   port=
   for _ in $(seq 600); do
-    port=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$data/gateway.log" | head -n1)
+    port=$(sed -n 's/.*SCEP over HTTP listening on 127\.0\.0\.1:\([1-9][0-9]*\).*/\1/p' "$data/gateway.log" | head -n1)
     [[ -n $port ]] && return 0
     kill -0 "$gateway_pid" 2>/dev/null || { cat "$data/gateway.log"; exit 1; }
     sleep 0.1

@@ -56,7 +56,10 @@ scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::
       return scep::MakeError(scep::ErrorCode::Internal, std::string("cannot listen on ") + listen + ": " +
                                                              started.error().detail);
     }
-    spdlog::info("{} listening on {} (port {})", what, listen, servers.back()->port());
+    // The bound address, not the configured one: with port 0 this is how scripts learn the port.
+    const auto hp = config::ParseHostPort(listen);
+    const bool v6 = hp->host.find(':') != std::string::npos;
+    spdlog::info("{} listening on {}{}{}:{}", what, v6 ? "[" : "", hp->host, v6 ? "]" : "", servers.back()->port());
     return {};
   };
   const bool metrics_beside_scep = cfg.metrics.enabled && !separate_admin;
