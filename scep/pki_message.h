@@ -4,19 +4,14 @@
 #include <optional>
 #include <string>
 
+#include "scep/scep_attributes.h"
 #include "scep/signed_data.h"
 
 namespace scep {
 
-struct PkiMessage {
-  SignedData signed_data;        // signer certificate, digest, content (the EnvelopedData DER, if any)
-  MessageType message_type{};
-  std::string transaction_id;
-  Bytes sender_nonce;
-  Bytes recipient_nonce;         // CertRep only
-  std::optional<PkiStatus> pki_status;   // CertRep only
-  std::optional<FailInfo> fail_info;     // CertRep FAILURE only
-  std::string fail_info_text;            // optional, CertRep FAILURE only
+// The SCEP attributes as read from the message (the same fields a builder writes), plus the SignedData they came in.
+struct PkiMessage : ScepAttributeValues {
+  SignedData signed_data;  // signer certificate, digest, content (the EnvelopedData DER, if any)
 
   [[nodiscard]] X509* signer_cert() const { return signed_data.signer_cert; }
   [[nodiscard]] const Bytes& envelope() const { return signed_data.content; }
