@@ -43,4 +43,17 @@ void AppendDerHeader(Bytes& out, unsigned char identifier, std::size_t length) {
   while (count > 0) out.push_back(digits[--count]);
 }
 
+std::optional<SignedStructure> ReadSignedStructure(ByteView der) {
+  const unsigned char* end = der.data() + der.size();
+  auto outer = ReadElement(der.data(), end);
+  if (!IsSequence(outer) || outer->end != end) return std::nullopt;
+  auto body = ReadElement(outer->contents, end);
+  if (!IsSequence(body)) return std::nullopt;
+  const unsigned char* p = body->end;
+  SignedStructure out{*body, UniquePtr<X509_ALGOR>(d2i_X509_ALGOR(nullptr, &p, end - p)), nullptr};
+  out.signature.reset(d2i_ASN1_BIT_STRING(nullptr, &p, end - p));
+  if (!out.signature_algorithm || !out.signature || p != end) return std::nullopt;
+  return out;
+}
+
 }  // namespace scep

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <optional>
 
+#include <openssl/err.h>
+
 #include "scep/der.h"
 #include "scep/ossl_ptr.h"
 
@@ -49,5 +51,23 @@ template <typename T>
   return length > 0 && static_cast<std::size_t>(length) == der.size() &&
          std::equal(der.begin(), der.end(), encoded);
 }
+
+// Keeps what a fast path built only if it encodes to exactly `der`, and clears the error queue either way (a
+// fast path that gives up must leave no trace for the slow path that follows).
+template <typename T>
+[[nodiscard]] UniquePtr<T> KeepIfEncodesTo(UniquePtr<T> obj, int (*i2d)(const T*, unsigned char**), ByteView der) {
+  const bool same = obj && EncodesTo<T>(obj.get(), i2d, der);
+  ERR_clear_error();
+  return same ? std::move(obj) : nullptr;
+}
+
+// A signed structure (certificate, PKCS#10): SEQUENCE { body SEQUENCE, AlgorithmIdentifier, BIT STRING }.
+struct SignedStructure {
+  DerElement body;
+  UniquePtr<X509_ALGOR> signature_algorithm;
+  UniquePtr<ASN1_STRING> signature;
+};
+// nullopt unless `der` is exactly one such structure.
+[[nodiscard]] std::optional<SignedStructure> ReadSignedStructure(ByteView der);
 
 }  // namespace scep

@@ -70,22 +70,15 @@ bool ReadTbsCertificate(X509* cert, const DerElement& tbs) {
 }
 
 UniquePtr<X509> AssembleCertificate(ByteView der) {
-  const unsigned char* end = der.data() + der.size();
-  auto outer = ReadElement(der.data(), end);
-  if (!IsSequence(outer) || outer->end != end) return nullptr;
-  auto tbs = ReadElement(outer->contents, end);
-  if (!IsSequence(tbs)) return nullptr;
+  auto signed_structure = ReadSignedStructure(der);
+  if (!signed_structure) return nullptr;
   UniquePtr<X509> cert(X509_new());
-  if (!cert || !ReadTbsCertificate(cert.get(), *tbs)) return nullptr;
-  const unsigned char* p = tbs->end;
-  UniquePtr<X509_ALGOR> signature_alg(d2i_X509_ALGOR(nullptr, &p, end - p));
-  UniquePtr<ASN1_STRING> signature(d2i_ASN1_BIT_STRING(nullptr, &p, end - p));
-  if (!signature_alg || !signature || p != end) return nullptr;
+  if (!cert || !ReadTbsCertificate(cert.get(), signed_structure->body)) return nullptr;
   const ASN1_BIT_STRING* cert_signature = nullptr;
   const X509_ALGOR* cert_signature_alg = nullptr;
   X509_get0_signature(&cert_signature, &cert_signature_alg, cert.get());
-  if (!CopyAlgorithm(cert_signature_alg, signature_alg.get()) ||
-      ASN1_STRING_copy(const_cast<ASN1_BIT_STRING*>(cert_signature), signature.get()) != 1) {
+  if (!CopyAlgorithm(cert_signature_alg, signed_structure->signature_algorithm.get()) ||
+      ASN1_STRING_copy(const_cast<ASN1_BIT_STRING*>(cert_signature), signed_structure->signature.get()) != 1) {
     return nullptr;
   }
   return cert;
@@ -95,11 +88,8 @@ UniquePtr<X509> AssembleCertificate(ByteView der) {
 
 UniquePtr<X509> DecodeRsaCertificate(ByteView der) {
   if (der.empty()) return nullptr;
-  UniquePtr<X509> cert = AssembleCertificate(der);
   // Same object only if it encodes to the very bytes we were given (this also rules out BER and odd encodings).
-  const bool same = cert && EncodesTo<X509>(cert.get(), i2d_X509, der);
-  ERR_clear_error();
-  return same ? std::move(cert) : nullptr;
+  return KeepIfEncodesTo<X509>(AssembleCertificate(der), i2d_X509, der);
 }
 
 }  // namespace scep

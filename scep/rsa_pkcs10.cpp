@@ -39,21 +39,14 @@ bool ReadRequestInfo(X509_REQ* req, const DerElement& info) {
 }
 
 UniquePtr<X509_REQ> AssembleRequest(ByteView der) {
-  const unsigned char* end = der.data() + der.size();
-  auto outer = ReadElement(der.data(), end);
-  if (!IsSequence(outer) || outer->end != end) return nullptr;
-  auto info = ReadElement(outer->contents, end);
-  if (!IsSequence(info)) return nullptr;
+  auto signed_structure = ReadSignedStructure(der);
+  if (!signed_structure) return nullptr;
   UniquePtr<X509_REQ> req(X509_REQ_new());
-  if (!req || !ReadRequestInfo(req.get(), *info)) return nullptr;
-  const unsigned char* p = info->end;
-  UniquePtr<X509_ALGOR> signature_alg(d2i_X509_ALGOR(nullptr, &p, end - p));
-  UniquePtr<ASN1_STRING> signature(d2i_ASN1_BIT_STRING(nullptr, &p, end - p));
-  if (!signature_alg || !signature || p != end ||
-      X509_REQ_set1_signature_algo(req.get(), signature_alg.get()) != 1) {
+  if (!req || !ReadRequestInfo(req.get(), signed_structure->body) ||
+      X509_REQ_set1_signature_algo(req.get(), signed_structure->signature_algorithm.get()) != 1) {
     return nullptr;
   }
-  X509_REQ_set0_signature(req.get(), signature.release());
+  X509_REQ_set0_signature(req.get(), signed_structure->signature.release());
   return req;
 }
 
@@ -61,15 +54,8 @@ UniquePtr<X509_REQ> AssembleRequest(ByteView der) {
 
 UniquePtr<X509_REQ> DecodeRsaPkcs10(ByteView der) {
   if (der.empty()) return nullptr;
-  UniquePtr<X509_REQ> req = AssembleRequest(der);
   // Same object only if it encodes to the very bytes we were given (this also rules out BER and odd encodings).
-  unsigned char* encoded = nullptr;
-  const int length = req ? i2d_X509_REQ(req.get(), &encoded) : -1;
-  OpensslBytes owned(encoded);
-  const bool same = length > 0 && static_cast<std::size_t>(length) == der.size() &&
-                    std::equal(der.begin(), der.end(), encoded);
-  ERR_clear_error();
-  return same ? std::move(req) : nullptr;
+  return KeepIfEncodesTo<X509_REQ>(AssembleRequest(der), i2d_X509_REQ, der);
 }
 
 }  // namespace scep

@@ -95,11 +95,8 @@ UniquePtr<CMS_ContentInfo> AssembleSignedData(ByteView der) {
 
 UniquePtr<CMS_ContentInfo> DecodeSignedDataWithRsaCerts(ByteView der) {
   if (der.empty()) return nullptr;
-  UniquePtr<CMS_ContentInfo> cms = AssembleSignedData(der);
   // Same object only if it encodes to the very bytes we were given (certificates in the same order, same fields).
-  const bool same = cms && EncodesTo<CMS_ContentInfo>(cms.get(), i2d_CMS_ContentInfo, der);
-  ERR_clear_error();
-  return same ? std::move(cms) : nullptr;
+  return KeepIfEncodesTo<CMS_ContentInfo>(AssembleSignedData(der), i2d_CMS_ContentInfo, der);
 }
 
 }  // namespace scep
