@@ -1,12 +1,13 @@
 #include "config/config_checks.h"
 
+#include <algorithm>
 #include <array>
-#include <cctype>
-#include <span>
 #include <string_view>
-#include <type_traits>
 
-#include "config/did_you_mean.h"
+#include "config/checker.h"
+#include "config/endpoint_checks.h"
+#include "config/top_level_endpoint.h"
+#include "config/value_sets.h"
 
 namespace config {
 namespace detail {
@@ -14,131 +15,6 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kLogLevels{"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 2> kLogFormats{"text", "json"};
-constexpr std::array<std::string_view, 2> kChallengeModes{"static", "none"};
-constexpr std::array<std::string_view, 5> kCaKeys{"rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384"};
-constexpr std::array<std::string_view, 5> kKeyUsages{"digitalSignature", "nonRepudiation", "keyEncipherment",
-                                                     "dataEncipherment", "keyAgreement"};
-constexpr std::array<std::string_view, 7> kExtendedKeyUsages{"serverAuth",      "clientAuth",   "codeSigning",
-                                                             "emailProtection", "timeStamping", "OCSPSigning",
-                                                             "ipsecIKE"};
-constexpr std::string_view kDnExample = "expected a distinguished name like 'CN=SCEP Gateway CA,O=Example'";
-
-std::string Join(std::span<const std::string_view> words) {
-  std::string out;
-  for (std::string_view word : words) {
-    if (!out.empty()) out += "|";
-    out += word;
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.remove_suffix(1);
-  return text;
-}
-
-bool Contains(std::span<const std::string_view> words, std::string_view word) {
-  for (std::string_view candidate : words) {
-    if (candidate == word) return true;
-  }
-  return false;
-}
-
-// A dotted OID such as 1.3.6.1.5.5.7.3.2: at least two arcs, the first 0, 1 or 2.
-bool IsDottedOid(std::string_view text) {
-  if (text.size() < 3 || text[0] < '0' || text[0] > '2' || text[1] != '.') return false;
-  bool arc_has_digit = true;
-  for (char c : text) {
-    if (c == '.') {
-      if (!arc_has_digit) return false;
-      arc_has_digit = false;
-    } else if (c >= '0' && c <= '9') {
-      arc_has_digit = true;
-    } else {
-      return false;
-    }
-  }
-  return arc_has_digit;
-}
-
-bool IsHttpUrl(std::string_view text) {
-  std::string lower;
-  for (char c : text.substr(0, 8)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::size_t scheme = 0;
-  if (lower.starts_with("http://")) scheme = 7;
-  if (lower.starts_with("https://")) scheme = 8;
-  if (scheme == 0 || text.size() == scheme) return false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c)) != 0 || std::iscntrl(static_cast<unsigned char>(c)) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// "" when `dn` has the shape KEY=VALUE{,KEY=VALUE} (a backslash escapes a comma), else what is wrong with it.
-std::string DnShapeProblem(std::string_view dn) {
-  if (Trim(dn).empty()) return std::string(kDnExample) + ", got an empty value";
-  std::size_t start = 0;
-  int part = 1;
-  for (std::size_t i = 0; i <= dn.size(); ++i) {
-    if (i < dn.size() && dn[i] == '\\') {
-      ++i;  // skip the escaped character
-      continue;
-    }
-    if (i < dn.size() && dn[i] != ',') continue;
-    const std::string_view rdn = Trim(dn.substr(start, i - start));
-    const std::size_t equals = rdn.find('=');
-    const std::string_view type = equals == std::string_view::npos ? "" : Trim(rdn.substr(0, equals));
-    const std::string_view value = equals == std::string_view::npos ? "" : Trim(rdn.substr(equals + 1));
-    const bool type_ok = !type.empty() && type.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                 "0123456789.") == std::string_view::npos;
-    if (!type_ok || value.empty()) {
-      return std::string(kDnExample) + "; part " + std::to_string(part) + " '" + std::string(rdn) +
-             "' is not KEY=VALUE";
-    }
-    start = i + 1;
-    ++part;
-  }
-  return "";
-}
-
-class Checker {
- public:
-  Checker(const std::string& file_name, const KeyLines& lines) : file_name_(file_name), lines_(lines) {}
-
-  void Fail(const std::string& key, std::string message) {
-    const auto found = lines_.find(key);
-    errors_.push_back(ConfigError{file_name_, found == lines_.end() ? 0 : found->second, key, std::move(message)});
-  }
-
-  // Templates, so that a std::size_t is never squeezed into a signed type on its way to the comparison.
-  template <typename T>
-  void AtLeast(const std::string& key, T value, std::type_identity_t<T> min) {
-    if (value < min) Fail(key, "must be at least " + std::to_string(min) + ", got " + std::to_string(value));
-  }
-
-  template <typename T>
-  void Between(const std::string& key, T value, std::type_identity_t<T> min, std::type_identity_t<T> max) {
-    if (value < min || value > max) {
-      Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
-                    std::to_string(value));
-    }
-  }
-
-  void OneOf(const std::string& key, const std::string& value, std::span<const std::string_view> allowed) {
-    if (Contains(allowed, value)) return;
-    Fail(key, "expected one of " + Join(allowed) + ", got '" + value + "'" + DidYouMean(value, allowed));
-  }
-
-  std::vector<ConfigError> TakeErrors() { return std::move(errors_); }
-
- private:
-  const std::string& file_name_;
-  const KeyLines& lines_;
-  std::vector<ConfigError> errors_;
-};
 
 void CheckListeners(Checker& check, const GatewayConfig& config) {
   const TlsConfig& tls = config.tls;
@@ -171,41 +47,41 @@ void CheckTopLevel(Checker& check, const GatewayConfig& config) {
   check.Between("http.read_timeout_seconds", config.http.read_timeout_seconds, 1, 3600);
   check.Between("http.worker_threads", config.http.worker_threads, 1, 1024);
   check.Between("http.io_threads", config.http.io_threads, 1, 64);
-  check.OneOf("challenge.mode", config.challenge.mode, kChallengeModes);
 }
 
-void CheckCa(Checker& check, const CaConfig& ca) {
-  const std::string problem = DnShapeProblem(ca.subject);
-  if (!problem.empty()) check.Fail("ca.subject", problem);
-  check.OneOf("ca.key", ca.key, kCaKeys);
-  check.AtLeast("ca.validity_days", ca.validity_days, 1);
+void CheckServices(Checker& check, const GatewayConfig& config) {
+  check.Between("crl.next_update_hours", config.crl.next_update_hours, 1, 87600);
+  check.AtLeast("renewal.window_days", config.renewal.window_days, 0);
+  check.EachUrl("notifications.webhooks", config.notifications.webhooks);
+  check.Between("notifications.retry_seconds", config.notifications.retry_seconds, 1, 3600);
 }
 
-void CheckUrls(Checker& check, const std::string& key, const std::vector<std::string>& urls) {
-  for (std::size_t i = 0; i < urls.size(); ++i) {
-    if (IsHttpUrl(urls[i])) continue;
-    check.Fail(key + "[" + std::to_string(i) + "]", "expected an http:// or https:// URL, got '" + urls[i] + "'");
-  }
+// An endpoint error that repeats a top-level one about a value the endpoint did not give itself: the endpoint
+// inherited the value, and the top-level error already names the line to fix.
+bool IsInherited(const ConfigError& error, const std::string& prefix, const std::vector<ConfigError>& top_level,
+                 const KeyLines& lines) {
+  if (lines.contains(error.key)) return false;
+  const std::string own_key = error.key.substr(prefix.size() + 1);
+  return std::any_of(top_level.begin(), top_level.end(), [&](const ConfigError& top) {
+    return top.key == own_key && top.message == error.message;
+  });
 }
 
-void CheckCertificate(Checker& check, const CertificateConfig& certificate, const CaConfig& ca) {
-  check.AtLeast("certificate.validity_days", certificate.validity_days, 1);
-  if (ca.validity_days >= 1 && certificate.validity_days > ca.validity_days) {
-    check.Fail("certificate.validity_days", "must not exceed ca.validity_days (" + std::to_string(ca.validity_days) +
-                                                "), got " + std::to_string(certificate.validity_days));
+void CheckEndpoints(Checker& check, const GatewayConfig& config, const std::string& file_name,
+                    const KeyLines& lines, std::vector<ConfigError>& out) {
+  for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+    const EndpointConfig& endpoint = config.endpoints[i];
+    const std::string prefix = Item("endpoints", i);
+    Checker own(file_name, lines);
+    if (endpoint.ca) CheckCa(own, *endpoint.ca, Key(prefix, "ca"));
+    CheckEndpointKeys(own, endpoint, endpoint.ca ? *endpoint.ca : config.ca, prefix);
+    for (ConfigError& error : own.TakeErrors()) {
+      if (!IsInherited(error, prefix, check.errors(), lines)) out.push_back(std::move(error));
+    }
   }
-  for (std::size_t i = 0; i < certificate.key_usage.size(); ++i) {
-    check.OneOf("certificate.key_usage[" + std::to_string(i) + "]", certificate.key_usage[i], kKeyUsages);
-  }
-  for (std::size_t i = 0; i < certificate.extended_key_usage.size(); ++i) {
-    const std::string& usage = certificate.extended_key_usage[i];
-    if (Contains(kExtendedKeyUsages, usage) || IsDottedOid(usage)) continue;
-    check.Fail("certificate.extended_key_usage[" + std::to_string(i) + "]",
-               "expected one of " + Join(kExtendedKeyUsages) + " or a dotted OID such as 1.3.6.1.5.5.7.3.2, got '" +
-                   usage + "'" + DidYouMean(usage, kExtendedKeyUsages));
-  }
-  CheckUrls(check, "certificate.crl_distribution_points", certificate.crl_distribution_points);
-  CheckUrls(check, "certificate.ca_issuers_urls", certificate.ca_issuers_urls);
+  Checker list(file_name, lines);
+  CheckEndpointNamesAndPaths(list, config.endpoints);
+  for (ConfigError& error : list.TakeErrors()) out.push_back(std::move(error));
 }
 
 }  // namespace
@@ -215,9 +91,16 @@ std::vector<ConfigError> CheckConfig(const GatewayConfig& config, const std::str
   Checker check(file_name, lines);
   CheckTopLevel(check, config);
   CheckListeners(check, config);
-  CheckCa(check, config.ca);
-  CheckCertificate(check, config.certificate, config.ca);
-  return check.TakeErrors();
+  CheckCa(check, config.ca, "ca");
+  // The top-level keys are every endpoint's defaults, so they must make a valid endpoint on their own.
+  CheckEndpointKeys(check, TopLevelEndpoint(config), config.ca, "");
+  CheckServices(check, config);
+  std::vector<ConfigError> endpoint_errors;
+  CheckEndpoints(check, config, file_name, lines, endpoint_errors);
+  std::vector<ConfigError> errors = check.TakeErrors();
+  errors.insert(errors.end(), std::make_move_iterator(endpoint_errors.begin()),
+                std::make_move_iterator(endpoint_errors.end()));
+  return errors;
 }
 
 }  // namespace detail

@@ -8,47 +8,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/config_checks.h"
+#include "config/config_schema.h"
 #include "config/gateway_config.h"
 #include "config/yaml_fields.h"
 
 namespace config {
 namespace {
-
-using detail::Field;
-
-// Every key of the file, pointing into one GatewayConfig. Keep in step with the configuration reference in README.md.
-struct Schema {
-  explicit Schema(GatewayConfig& c)
-      : log{{"level", &c.log.level}, {"format", &c.log.format}},
-        http{{"max_body_bytes", &c.http.max_body_bytes},
-             {"max_url_bytes", &c.http.max_url_bytes},
-             {"read_timeout_seconds", &c.http.read_timeout_seconds},
-             {"worker_threads", &c.http.worker_threads},
-             {"io_threads", &c.http.io_threads}},
-        scep{{"allow_single_des", &c.scep.allow_single_des},
-             {"include_ca_cert_in_reply", &c.scep.include_ca_cert_in_reply}},
-        challenge{{"mode", &c.challenge.mode}, {"secret", &c.challenge.secret}},
-        ca{{"subject", &c.ca.subject}, {"key", &c.ca.key}, {"validity_days", &c.ca.validity_days}},
-        certificate{{"validity_days", &c.certificate.validity_days},
-                    {"key_usage", &c.certificate.key_usage},
-                    {"extended_key_usage", &c.certificate.extended_key_usage},
-                    {"crl_distribution_points", &c.certificate.crl_distribution_points},
-                    {"ca_issuers_urls", &c.certificate.ca_issuers_urls}},
-        store{{"path", &c.store.path}},
-        tls{{"listen", &c.tls.listen}, {"cert_file", &c.tls.cert_file}, {"key_file", &c.tls.key_file}},
-        metrics{{"enabled", &c.metrics.enabled}, {"listen", &c.metrics.listen}},
-        root{{"listen", &c.listen}, {"data_dir", &c.data_dir}, {"log", &log},
-             {"http", &http},       {"scep", &scep},             {"challenge", &challenge},
-             {"ca", &ca},           {"certificate", &certificate}, {"store", &store},
-             {"tls", &tls},         {"metrics", &metrics}} {}
-
-  Schema(const Schema&) = delete;
-  Schema& operator=(const Schema&) = delete;
-
-  // Declared before `root`, which points at them.
-  std::vector<Field> log, http, scep, challenge, ca, certificate, store, tls, metrics;
-  std::vector<Field> root;
-};
 
 ConfigError FileError(const std::string& file_name, int line, std::string message) {
   return ConfigError{file_name, line, "", std::move(message)};
@@ -70,9 +35,9 @@ void ReadDocuments(const std::string& yaml, const std::string& file_name, LoadRe
   }
   detail::KeyLines lines;
   if (!documents.empty()) {
-    const Schema schema(result.config);
+    detail::Schema schema(result.config);  // not const: it grows while reading optional mappings and lists
     detail::FieldReader reader(file_name, result.errors, lines);
-    reader.ReadRoot(documents.front(), schema.root);
+    reader.ReadRoot(documents.front(), schema.Root());
   }
   for (ConfigError& error : detail::CheckConfig(result.config, file_name, lines)) {
     result.errors.push_back(std::move(error));

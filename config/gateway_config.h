@@ -32,9 +32,18 @@ struct ScepConfig {
   bool include_ca_cert_in_reply = false;
 };
 
+// NDES-style one-time passwords (challenge.mode ndes-one-time).
+struct OneTimeChallengeConfig {
+  int max_outstanding = 5;    // 1..10000: unused, unexpired passwords per endpoint; beyond it "cache is full"
+  int validity_minutes = 60;  // 1..10080
+};
+
 struct ChallengeConfig {
-  std::string mode = "static";  // static|none
+  // static: one shared secret; ndes-one-time: passwords fetched from /certsrv/mscep_admin/ or the JSON API, each
+  // good for one enrollment; webhook: policy.webhook decides (it receives the challenge); none: anyone (labs only).
+  std::string mode = "static";  // static|ndes-one-time|webhook|none
   std::string secret;           // static: empty = generated once and kept in the data dir
+  OneTimeChallengeConfig one_time;
 };
 
 struct CaConfig {
@@ -66,6 +75,78 @@ struct StoreConfig {
   std::string path;  // empty = <data_dir>/store.sqlite
 };
 
+// Registration authority certificates (NDES publishes CA + a signing RA + an encryption RA).
+struct RaConfig {
+  // auto: an RA only when the CA key cannot decrypt (EC CA), as before; none: CA-only (refused for an EC CA);
+  // single: one RA with digitalSignature+keyEncipherment; split: a signing RA and an encryption RA, as NDES does.
+  std::string mode = "auto";  // auto|none|single|split
+  std::string subject;        // RA subject DN; empty = "CN=<CA common name> RA" (split adds " Signing"/" Encryption")
+};
+
+// A webhook that decides enrollments (and can validate dynamic challenges). Empty url = none.
+struct WebhookConfig {
+  std::string url;                      // http:// or https:// URL; POST JSON, answer {"decision": ..., "reason": ...}
+  int timeout_seconds = 5;              // 1..300, per attempt
+  int retries = 2;                      // 0..10 further attempts after a failed one (transport error or 5xx)
+  std::string on_unavailable = "deny";  // issue|deny|pend: the answer when every attempt failed
+};
+
+// What a request must look like, and what the CA may change. Empty lists mean "no rule".
+struct PolicyConfig {
+  std::vector<std::string> subject;             // "CN=^[a-z0-9-]+\\.corp\\.example$": that RDN must be present, every value matching
+  std::vector<std::string> force_subject;       // "O=Example": replaces (or adds) that RDN in the issued certificate
+  std::vector<std::string> required_san_types;  // DNS|IP|email|URI: at least one SAN of each
+  std::vector<std::string> san_patterns;        // "DNS=regex" ...: allowed SANs; none listed = any SAN allowed
+  std::string disallowed_sans = "refuse";       // refuse|drop: a SAN no pattern allows
+  std::vector<std::string> key_types{"rsa:2048", "ec:p256", "ec:p384"};  // rsa:N = RSA of at least N bits
+  std::vector<std::string> allowed_key_usages;           // requested keyUsage names; empty = any
+  std::vector<std::string> allowed_extended_key_usages;  // requested EKU names or OIDs; empty = any
+  int max_validity_days = 0;                    // 0 = no cap beyond the template (and the CA's own expiry)
+  std::string approval = "auto";                // auto|manual: manual = PENDING until an admin decides
+  int pending_expiry_hours = 168;               // 1..87600: a pending request is denied after this
+  WebhookConfig webhook;
+};
+
+// Certificate profiles chosen by the CSR's requested keyUsage, as NDES's SignatureTemplate / EncryptionTemplate /
+// GeneralPurposeTemplate. A kind not given uses `certificate` (the general-purpose template).
+struct TemplatesConfig {
+  std::optional<CertificateConfig> signature;   // CSR asks for signature usages only
+  std::optional<CertificateConfig> encryption;  // CSR asks for encipherment/agreement usages only
+};
+
+struct CrlConfig {
+  int next_update_hours = 168;  // 1..87600: nextUpdate of CRLs served by GetCRL and /crl/<ca>.crl
+};
+
+struct RenewalConfig {
+  int window_days = 0;             // 0 = any time; N = only within N days of the old certificate's notAfter
+  bool revoke_superseded = true;   // revoke the renewed certificate (reason superseded) once the new one is stored
+};
+
+struct AdminConfig {
+  std::string users_file;    // empty = <data_dir>/users (scep-gateway users add|list|remove)
+  bool require_tls = false;  // true: the admin pages and APIs answer only over the HTTPS listener
+};
+
+struct NotificationsConfig {
+  std::vector<std::string> webhooks;  // http(s) URLs that receive every event (issued, denied, pending, revoked)
+  int retry_seconds = 30;             // 1..3600: wait between delivery attempts of a failed event
+};
+
+// One SCEP service under a path prefix. Every key not given here takes the top-level value of the same name.
+struct EndpointConfig {
+  std::string name;        // [A-Za-z0-9._-]+, unique; GetCACert?message=NAME selects this endpoint
+  std::string path = "/";  // path prefix, "/" or "/x/y" (no trailing slash); the longest matching prefix wins
+  ChallengeConfig challenge;
+  RaConfig ra;
+  CertificateConfig certificate;
+  TemplatesConfig templates;
+  PolicyConfig policy;
+  bool include_ca_cert_in_reply = false;
+  // Given: this endpoint has its own embedded CA in <data_dir>/endpoints/<name>/; absent: the gateway's CA.
+  std::optional<CaConfig> ca;
+};
+
 struct GatewayConfig {
   std::string listen = "0.0.0.0:8080";  // HOST:PORT; [v6]:port allowed
   std::string data_dir = "./scep-data";
@@ -78,7 +159,20 @@ struct GatewayConfig {
   StoreConfig store;
   TlsConfig tls;
   MetricsConfig metrics;
+  RaConfig ra;
+  TemplatesConfig templates;
+  PolicyConfig policy;
+  CrlConfig crl;
+  RenewalConfig renewal;
+  AdminConfig admin;
+  NotificationsConfig notifications;
+  // Empty: one endpoint named "default" at "/" made of the top-level keys (see Endpoints()).
+  std::vector<EndpointConfig> endpoints;
 };
+
+// The endpoints to serve: cfg.endpoints, or the single implicit "default" endpoint at "/" built from the top-level
+// challenge, ra, certificate, templates, policy and scep.include_ca_cert_in_reply.
+[[nodiscard]] std::vector<EndpointConfig> Endpoints(const GatewayConfig& cfg);
 
 struct ConfigError {
   std::string file;     // as given by the caller

@@ -61,13 +61,16 @@ void FieldReader::ReadMapping(const YAML::Node& node, const Where& where, std::s
     return;
   }
   std::map<std::string, int> seen;  // key name -> line, to spot duplicates
+  std::vector<Deferred> deferred;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    ReadEntry(it->first, it->second, where.key, fields, seen);
+    ReadEntry(it->first, it->second, where.key, fields, seen, deferred);
   }
+  for (const Deferred& list : deferred) Read(list.value, list.where, list.list);
 }
 
 void FieldReader::ReadEntry(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                            std::span<const Field> fields, std::map<std::string, int>& seen) {
+                            std::span<const Field> fields, std::map<std::string, int>& seen,
+                            std::vector<Deferred>& deferred) {
   const int key_line = LineOf(key);
   if (!key.IsScalar()) {
     Report(Where{path, key_line}, "expected a key name, got " + Describe(key));
@@ -86,7 +89,11 @@ void FieldReader::ReadEntry(const YAML::Node& key, const YAML::Node& value, cons
     const int value_line = value.IsNull() || LineOf(value) == 0 ? key_line : LineOf(value);
     const Where value_where{where.key, value_line};
     lines_[where.key] = value_line;
-    ReadValue(value, value_where, field.target);
+    if (const auto* list = std::get_if<const MappingList*>(&field.target)) {
+      deferred.push_back(Deferred{value, value_where, *list});
+    } else {
+      ReadValue(value, value_where, field.target);
+    }
     return;
   }
   std::vector<std::string_view> names;
@@ -170,6 +177,31 @@ void FieldReader::Read(const YAML::Node& value, const Where& where, std::vector<
 
 void FieldReader::Read(const YAML::Node& value, const Where& where, const std::vector<Field>* fields) {
   ReadMapping(value, where, *fields);
+}
+
+void FieldReader::Read(const YAML::Node& value, const Where& where, const OptionalMapping* mapping) {
+  if (!value.IsNull() && !value.IsMap()) {
+    Report(where, "expected a mapping, got " + Describe(value));
+    return;
+  }
+  // The key alone ("signature:" with nothing below) still sets the value, with its defaults.
+  ReadMapping(value, where, mapping->emplace());
+}
+
+void FieldReader::Read(const YAML::Node& value, const Where& where, const MappingList* list) {
+  if (value.IsNull()) return;  // "endpoints:" with every item commented out
+  if (!value.IsSequence()) {
+    Report(where, "expected a list of mappings, got " + Describe(value));
+    return;
+  }
+  list->resize(value.size());
+  std::size_t index = 0;
+  for (auto it = value.begin(); it != value.end(); ++it, ++index) {
+    const YAML::Node item = *it;
+    const Where item_where{where.key + "[" + std::to_string(index) + "]", LineOf(item) ? LineOf(item) : where.line};
+    lines_[item_where.key] = item_where.line;
+    ReadMapping(item, item_where, list->item(index));
+  }
 }
 
 void FieldReader::Report(const Where& where, std::string message) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -18,14 +19,31 @@
 namespace config::detail {
 
 struct Field;
+struct OptionalMapping;
+struct MappingList;
 
-// Where a key's value goes. A pointer to a list of fields is a nested mapping.
+// Where a key's value goes. A pointer to a list of fields is a nested mapping that is always there.
 using FieldTarget = std::variant<std::string*, bool*, int*, std::size_t*, std::vector<std::string>*,
-                                 const std::vector<Field>*>;
+                                 const std::vector<Field>*, const OptionalMapping*, const MappingList*>;
 
 struct Field {
   std::string_view name;
   FieldTarget target;
+};
+
+// A mapping held in a std::optional: the key's presence sets it. `emplace` is called once the key is seen; it makes
+// the value exist (keeping one already there, so that a copied default is overridden field by field) and returns
+// the fields pointing into it.
+struct OptionalMapping {
+  std::function<std::span<const Field>()> emplace;
+};
+
+// A list of mappings read with one schema per item. `resize` is called with the number of items before any is read
+// (so that pointers into the items stay valid), then `item` gives the fields of each one. A list is read after the
+// other keys of the mapping that holds it, so its items can start as copies of values written below it in the file.
+struct MappingList {
+  std::function<void(std::size_t count)> resize;
+  std::function<std::span<const Field>(std::size_t index)> item;
 };
 
 class FieldReader {
@@ -43,8 +61,15 @@ class FieldReader {
   };
 
   void ReadMapping(const YAML::Node& node, const Where& where, std::span<const Field> fields);
+  // A list of mappings found in a mapping, read once the mapping's other keys are.
+  struct Deferred {
+    YAML::Node value;
+    Where where;
+    const MappingList* list = nullptr;
+  };
+
   void ReadEntry(const YAML::Node& key, const YAML::Node& value, const std::string& path,
-                 std::span<const Field> fields, std::map<std::string, int>& seen);
+                 std::span<const Field> fields, std::map<std::string, int>& seen, std::vector<Deferred>& deferred);
   void ReadValue(const YAML::Node& value, const Where& where, const FieldTarget& target);
   void Read(const YAML::Node& value, const Where& where, std::string* out);
   void Read(const YAML::Node& value, const Where& where, bool* out);
@@ -52,6 +77,8 @@ class FieldReader {
   void Read(const YAML::Node& value, const Where& where, std::size_t* out);
   void Read(const YAML::Node& value, const Where& where, std::vector<std::string>* out);
   void Read(const YAML::Node& value, const Where& where, const std::vector<Field>* fields);
+  void Read(const YAML::Node& value, const Where& where, const OptionalMapping* mapping);
+  void Read(const YAML::Node& value, const Where& where, const MappingList* list);
   bool ReadUnsigned(const YAML::Node& value, const Where& where, unsigned long long max, unsigned long long& out);
   void Report(const Where& where, std::string message);
 

@@ -57,10 +57,12 @@ TEST_CASE("http sizes, timeouts and thread counts have bounds") {
   CHECK(OnlyError("http:\n  io_threads: 0\n") == "scep.yaml:2: http.io_threads: must be between 1 and 64, got 0");
 }
 
-TEST_CASE("challenge.mode is static or none") {
+TEST_CASE("challenge.mode is static, ndes-one-time, webhook or none") {
   CHECK(OnlyError("challenge: {mode: none}\n").empty());
+  CHECK(OnlyError("challenge: {mode: ndes-one-time}\n").empty());
   CHECK(OnlyError("challenge:\n  mode: Static\n") ==
-        "scep.yaml:2: challenge.mode: expected one of static|none, got 'Static' (did you mean 'static'?)");
+        "scep.yaml:2: challenge.mode: expected one of static|ndes-one-time|webhook|none, got 'Static' (did you mean "
+        "'static'?)");
 }
 
 TEST_CASE("ca.key is one of the supported key types") {

@@ -285,7 +285,25 @@ TEST_CASE("every YAML example in README.md and examples/ loads without errors") 
     const config::LoadResult result = config::LoadConfigString(yaml, "README.md");
     CHECK(Lines(result).empty());
   }
-  CHECK(config::LoadConfigString(blocks.front(), "README.md").config.ca.key == "ec:p384");
+  // The blocks really were read: the Example section's CA key, and the endpoint list of the reference.
+  bool example_seen = false;
+  bool endpoints_seen = false;
+  for (const std::string& yaml : blocks) {
+    const config::GatewayConfig c = config::LoadConfigString(yaml, "README.md").config;
+    example_seen = example_seen || c.ca.key == "ec:p384";
+    endpoints_seen = endpoints_seen || c.endpoints.size() >= 2;
+  }
+  CHECK(example_seen);
+  CHECK(endpoints_seen);
   const config::LoadResult example = config::LoadConfigFile(std::string(SCEP_SOURCE_DIR) + "/examples/scep.yaml");
   CHECK(Lines(example).empty());
+  const config::LoadResult ndes = config::LoadConfigFile(std::string(SCEP_SOURCE_DIR) + "/examples/ndes.yaml");
+  CHECK(Lines(ndes).empty());
+  const auto endpoints = config::Endpoints(ndes.config);
+  REQUIRE(endpoints.size() == 1);
+  CHECK(endpoints[0].path == "/certsrv/mscep");
+  CHECK(endpoints[0].challenge.mode == "ndes-one-time");
+  CHECK(endpoints[0].ra.mode == "split");
+  CHECK(endpoints[0].templates.signature.has_value());
+  CHECK(endpoints[0].templates.encryption.has_value());
 }

@@ -1,0 +1,20 @@
+// The words some configuration values are chosen from, shared by the checks of several sections.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace config::detail {
+
+inline constexpr std::array<std::string_view, 5> kKeyUsages{"digitalSignature", "nonRepudiation", "keyEncipherment",
+                                                            "dataEncipherment", "keyAgreement"};
+inline constexpr std::array<std::string_view, 7> kExtendedKeyUsages{
+    "serverAuth", "clientAuth", "codeSigning", "emailProtection", "timeStamping", "OCSPSigning", "ipsecIKE"};
+
+// "base.name", or "name" when base is empty (a top-level key).
+inline std::string Key(const std::string& base, std::string_view name) {
+  return base.empty() ? std::string(name) : base + "." + std::string(name);
+}
+
+}  // namespace config::detail
