@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "ca-backend/distinguished_name.h"
 #include "ca-backend/key_spec.h"
 #include "ca-backend/x509_extensions.h"
 
@@ -100,19 +99,18 @@ scep::Result<scep::UniquePtr<X509>> MakeCaCertificate(EVP_PKEY* key, const X509_
   return cert;
 }
 
-scep::Result<scep::UniquePtr<X509>> MakeRaCertificate(const X509* ca, EVP_PKEY* ca_key, EVP_PKEY* ra_key) {
-  auto subject = MakeRaSubject(X509_get_subject_name(ca));
-  if (!subject) return subject.error();
-  auto cert = StartCertificate(subject->get(), X509_get_subject_name(ca), ra_key);
+scep::Result<scep::UniquePtr<X509>> MakeRaCertificate(const X509* ca, EVP_PKEY* ca_key, EVP_PKEY* ra_key,
+                                                      const X509_NAME* subject,
+                                                      std::span<const std::string> key_usage) {
+  auto cert = StartCertificate(subject, X509_get_subject_name(ca), ra_key);
   if (!cert) return cert.error();
   X509* x = cert->get();
-  const std::vector<std::string> usage{"digitalSignature", "keyEncipherment"};
   const std::vector<std::string> eku{kCertificateRequestAgent};
   // Asking for more days than the CA has left makes the cap apply: the RA lives exactly as long as the CA.
   constexpr int kForever = 365 * 1000;
   if (auto r = SetValidity(x, kCaBackdate, kForever, X509_get0_notAfter(ca)); !r) return r.error();
   if (auto r = AddBasicConstraints(x, false); !r) return r.error();
-  if (auto r = AddKeyUsage(x, usage); !r) return r.error();
+  if (auto r = AddKeyUsage(x, key_usage); !r) return r.error();
   if (auto r = AddExtendedKeyUsage(x, eku); !r) return r.error();
   if (auto r = AddSubjectKeyId(x); !r) return r.error();
   auto aki = MakeAuthorityKeyId(ca);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <span>
+#include <string>
 
 #include "scep/ossl_ptr.h"
 #include "scep/result.h"
@@ -29,10 +31,10 @@ namespace ca {
 // keyEncipherment for RSA because CA-only SCEP clients encrypt their requests to it; SKI and AKI.
 [[nodiscard]] scep::Result<scep::UniquePtr<X509>> MakeCaCertificate(EVP_PKEY* key, const X509_NAME* subject,
                                                                     int validity_days);
-// The SCEP RA certificate an EC CA needs (clients can only encrypt to RSA): subject from MakeRaSubject,
-// keyUsage digitalSignature+keyEncipherment (critical), EKU Certificate Request Agent, CA:FALSE, valid as long
-// as the CA.
+// A SCEP RA certificate issued by the CA for `ra_key`: the given subject and keyUsage (critical), EKU Certificate
+// Request Agent (Windows clients insist on an EKU), CA:FALSE, SKI and AKI, valid as long as the CA.
 [[nodiscard]] scep::Result<scep::UniquePtr<X509>> MakeRaCertificate(const X509* ca, EVP_PKEY* ca_key,
-                                                                    EVP_PKEY* ra_key);
+                                                                    EVP_PKEY* ra_key, const X509_NAME* subject,
+                                                                    std::span<const std::string> key_usage);
 
 }  // namespace ca

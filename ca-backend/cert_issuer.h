@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scep/ossl_ptr.h"
@@ -24,6 +26,12 @@ struct CertTemplate {
   std::vector<std::string> extended_key_usage{"clientAuth"};
   std::vector<std::string> crl_distribution_points;  // URLs
   std::vector<std::string> ca_issuers_urls;          // AIA caIssuers URLs
+  // Set by policy. Each pair replaces every RDN of that type in the CSR's subject (keeping the position of the
+  // first one) or, when the subject has none, is appended: {"O", "Example"}. Types as in distinguished_name.h.
+  std::vector<std::pair<std::string, std::string>> force_subject;
+  // Set by policy: the subjectAltName to issue instead of the CSR's ("DNS:a.example", "IP:10.0.0.1",
+  // "email:a@b", "URI:https://x"); an empty list issues none. nullopt = copy the CSR's extension as it is.
+  std::optional<std::vector<std::string>> subject_alt_names;
 };
 
 struct RevokedCert {

@@ -1,6 +1,9 @@
 #include "ca-backend/embedded_ca.h"
 
-#include <optional>
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <span>
 #include <utility>
 
 #include <openssl/crypto.h>
@@ -59,29 +62,126 @@ scep::Result<KeyPair> LoadKeyPair(const std::string& cert_path, const std::strin
   return KeyPair{std::move(*cert), std::move(*key)};
 }
 
-scep::Result<KeyPair> CreateRa(const std::string& dir, const X509* ca, EVP_PKEY* ca_key) {
+// One RA certificate: where it lives, what its key may do, and the label of its default subject.
+struct RaRole {
+  const char* cert_file;
+  const char* key_file;
+  std::span<const std::string> key_usage;
+  std::uint32_t required_usage;  // KU_* bits an existing certificate must have for this role
+  const char* label;             // see MakeRaSubject
+};
+
+const std::string kBothUsages[] = {"digitalSignature", "keyEncipherment"};
+const std::string kSignUsage[] = {"digitalSignature"};
+const std::string kEncryptUsage[] = {"keyEncipherment"};
+const RaRole kSingleRa{"ra.pem", "ra.key", kBothUsages, KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "RA"};
+const RaRole kSigningRa{"ra-sign.pem", "ra-sign.key", kSignUsage, KU_DIGITAL_SIGNATURE, "RA Signing"};
+const RaRole kEncryptionRa{"ra-enc.pem", "ra-enc.key", kEncryptUsage, KU_KEY_ENCIPHERMENT, "RA Encryption"};
+
+// `subject` null: the default, derived from the CA's subject.
+scep::Result<KeyPair> CreateRa(const std::string& dir, const RaRole& role, const X509* ca, EVP_PKEY* ca_key,
+                               const X509_NAME* subject) {
+  scep::UniquePtr<X509_NAME> derived;
+  if (subject == nullptr) {
+    auto made = MakeRaSubject(X509_get_subject_name(ca), role.label);
+    if (!made) return made.error();
+    derived = std::move(*made);
+    subject = derived.get();
+  }
   auto ra_key = GenerateKey(KeySpec::Rsa2048);
   if (!ra_key) return ra_key.error();
-  auto ra_cert = MakeRaCertificate(ca, ca_key, ra_key->get());
+  auto ra_cert = MakeRaCertificate(ca, ca_key, ra_key->get(), subject, role.key_usage);
   if (!ra_cert) return ra_cert.error();
-  if (auto r = WriteKeyAndCert(PathIn(dir, "ra.key"), ra_key->get(), PathIn(dir, "ra.pem"), ra_cert->get()); !r) {
-    return r.error();
-  }
+  auto written = WriteKeyAndCert(PathIn(dir, role.key_file), ra_key->get(), PathIn(dir, role.cert_file),
+                                 ra_cert->get());
+  if (!written) return written.error();
   return KeyPair{std::move(*ra_cert), std::move(*ra_key)};
 }
 
-// CA-only mode when the CA key can decrypt; otherwise the RA decrypts and signs and GetCACert shows both.
-ScepIdentity MakeIdentity(X509* ca, EVP_PKEY* ca_key, X509* ra, EVP_PKEY* ra_key) {
+scep::Result<KeyPair> LoadRa(const std::string& dir, const RaRole& role, const X509* ca) {
+  const std::string cert_path = PathIn(dir, role.cert_file);
+  auto ra = LoadKeyPair(cert_path, PathIn(dir, role.key_file));
+  if (!ra) return ra.error();
+  if (X509_verify(ra->cert.get(), X509_get0_pubkey(ca)) != 1) {
+    return scep::OpensslError(ErrorCode::Internal, cert_path + " was not issued by the CA in " + dir +
+                                                       " (its signature does not verify with ca.pem's key)");
+  }
+  if ((X509_get_key_usage(ra->cert.get()) & role.required_usage) != role.required_usage) {
+    std::string needed;
+    for (const std::string& usage : role.key_usage) needed += (needed.empty() ? "" : "+") + usage;
+    return scep::MakeError(ErrorCode::Internal, cert_path + " lacks the key usage its role needs: " + needed);
+  }
+  X509_check_purpose(ra->cert.get(), -1, 0);  // fill the extension cache before concurrent use, as for the CA
+  return ra;
+}
+
+// Two instances opening one directory (endpoints sharing a CA) must not both issue the same missing RA, or the
+// files could end up holding one's key beside the other's certificate. One gateway process opens all its
+// endpoints, so a process-wide lock is enough; two processes creating RAs at the same moment are not covered.
+std::mutex& RaFilesMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+scep::Result<KeyPair> LoadOrCreateRa(const std::string& dir, const RaRole& role, const KeyPair& ca,
+                                     const X509_NAME* subject) {
+  const std::lock_guard lock(RaFilesMutex());
+  if (FileExists(PathIn(dir, role.cert_file)) && FileExists(PathIn(dir, role.key_file))) {
+    return LoadRa(dir, role, ca.cert.get());
+  }
+  // A lone key or certificate is what a crash between the two writes leaves behind. An RA can be re-issued at
+  // any time (clients fetch it with GetCACert), so a fresh pair simply replaces it.
+  return CreateRa(dir, role, ca.cert.get(), ca.key.get(), subject);
+}
+
+// What GetCACert publishes and who decrypts and signs. `ras` are the RA certificates in publishing order.
+ScepIdentity MakeIdentity(const KeyPair& ca, const KeyPair& decrypter, const KeyPair& signer,
+                          std::initializer_list<const KeyPair*> ras) {
   ScepIdentity id;
-  X509* speaker = ra != nullptr ? ra : ca;
-  EVP_PKEY* speaker_key = ra != nullptr ? ra_key : ca_key;
-  id.decrypt_cert = scep::UpRef(speaker);
-  id.decrypt_key = scep::UpRef(speaker_key);
-  id.sign_cert = scep::UpRef(speaker);
-  id.sign_key = scep::UpRef(speaker_key);
-  id.published.push_back(scep::UpRef(ca));
-  if (ra != nullptr) id.published.push_back(scep::UpRef(ra));
+  id.decrypt_cert = scep::UpRef(decrypter.cert.get());
+  id.decrypt_key = scep::UpRef(decrypter.key.get());
+  id.sign_cert = scep::UpRef(signer.cert.get());
+  id.sign_key = scep::UpRef(signer.key.get());
+  id.published.push_back(scep::UpRef(ca.cert.get()));
+  for (const KeyPair* ra : ras) id.published.push_back(scep::UpRef(ra->cert.get()));
   return id;
+}
+
+enum class RaLayout { CaOnly, Single, Split };
+
+scep::Result<RaLayout> LayoutFor(RaMode mode, bool ca_can_decrypt) {
+  switch (mode) {
+    case RaMode::Auto:
+      return ca_can_decrypt ? RaLayout::CaOnly : RaLayout::Single;
+    case RaMode::None:
+      if (ca_can_decrypt) return RaLayout::CaOnly;
+      return scep::MakeError(ErrorCode::Internal,
+                             "RA mode none needs a CA key that can decrypt SCEP requests (RSA); this CA's key "
+                             "cannot, so use RA mode auto, single or split");
+    case RaMode::Single:
+      return RaLayout::Single;
+    case RaMode::Split:
+      return RaLayout::Split;
+  }
+  return scep::MakeError(ErrorCode::Internal, "unknown RA mode");
+}
+
+scep::Result<ScepIdentity> LoadSpeakers(const std::string& dir, RaLayout layout, const KeyPair& ca,
+                                        const X509_NAME* subject) {
+  if (layout == RaLayout::CaOnly) return MakeIdentity(ca, ca, ca, {});
+  if (layout == RaLayout::Single) {
+    auto ra = LoadOrCreateRa(dir, kSingleRa, ca, subject);
+    if (!ra) return ra.error();
+    return MakeIdentity(ca, *ra, *ra, {&*ra});
+  }
+  auto sign = LoadOrCreateRa(dir, kSigningRa, ca, subject);
+  if (!sign) return sign.error();
+  auto encrypt = LoadOrCreateRa(dir, kEncryptionRa, ca, subject);
+  if (!encrypt) return encrypt.error();
+  // [CA, encryption RA, signing RA]: the encryption RA is the first certificate that is not the CA, which is the
+  // one clients that take "the RA" without looking at key usage (certmonger's helper) encrypt to; clients that
+  // sort by keyUsage (strongSwan, Windows) or encrypt to every certificate (micromdm's scepclient) find it too.
+  return MakeIdentity(ca, *encrypt, *sign, {&*encrypt, &*sign});
 }
 
 scep::Result<void> CopySubjectAltName(X509* cert, const X509_REQ* csr) {
@@ -126,30 +226,30 @@ scep::Result<void> EmbeddedCa::Init(const std::string& dir, const CaInitOptions&
   if (!cert) return cert.error();
   // The RA before ca.pem, so that Exists() only turns true once everything is in place.
   if (!CanDecrypt(key->get())) {
-    if (auto ra = CreateRa(dir, cert->get(), key->get()); !ra) return ra.error();
+    if (auto ra = CreateRa(dir, kSingleRa, cert->get(), key->get(), nullptr); !ra) return ra.error();
   }
   return WriteKeyAndCert(PathIn(dir, "ca.key"), key->get(), PathIn(dir, "ca.pem"), cert->get());
 }
 
-scep::Result<std::unique_ptr<EmbeddedCa>> EmbeddedCa::Open(const std::string& dir) {
+scep::Result<std::unique_ptr<EmbeddedCa>> EmbeddedCa::Open(const std::string& dir, const RaOptions& ra) {
+  scep::UniquePtr<X509_NAME> ra_subject;  // null: each RA's default
+  if (!ra.subject.empty()) {
+    auto parsed = ParseDistinguishedName(ra.subject);
+    if (!parsed) return scep::MakeError(parsed.error().code, "RA subject: " + parsed.error().detail);
+    ra_subject = std::move(*parsed);
+  }
   auto ca = LoadKeyPair(PathIn(dir, "ca.pem"), PathIn(dir, "ca.key"));
   if (!ca) return ca.error();
   // Fill OpenSSL's per-certificate extension cache now rather than on the first concurrent Issue().
   X509_check_purpose(ca->cert.get(), -1, 0);
-  std::optional<KeyPair> ra;
-  if (!CanDecrypt(ca->key.get())) {
-    const bool have_ra = FileExists(PathIn(dir, "ra.pem")) && FileExists(PathIn(dir, "ra.key"));
-    auto loaded = have_ra ? LoadKeyPair(PathIn(dir, "ra.pem"), PathIn(dir, "ra.key"))
-                          : CreateRa(dir, ca->cert.get(), ca->key.get());
-    if (!loaded) return loaded.error();
-    ra = std::move(*loaded);
-  }
+  auto layout = LayoutFor(ra.mode, CanDecrypt(ca->key.get()));
+  if (!layout) return layout.error();
+  auto identity = LoadSpeakers(dir, *layout, *ca, ra_subject.get());
+  if (!identity) return identity.error();
   auto aki = MakeAuthorityKeyId(ca->cert.get());
   if (!aki) return aki.error();
-  ScepIdentity identity = MakeIdentity(ca->cert.get(), ca->key.get(), ra ? ra->cert.get() : nullptr,
-                                       ra ? ra->key.get() : nullptr);
   return std::unique_ptr<EmbeddedCa>(
-      new EmbeddedCa(std::move(ca->cert), std::move(ca->key), std::move(*aki), std::move(identity)));
+      new EmbeddedCa(std::move(ca->cert), std::move(ca->key), std::move(*aki), std::move(*identity)));
 }
 
 scep::Result<scep::UniquePtr<X509>> EmbeddedCa::Issue(const X509_REQ* csr, const CertTemplate& tmpl) {
@@ -157,14 +257,26 @@ scep::Result<scep::UniquePtr<X509>> EmbeddedCa::Issue(const X509_REQ* csr, const
   if (X509_cmp_current_time(X509_get0_notAfter(ca_cert_.get())) <= 0) {
     return scep::MakeError(ErrorCode::Internal, "the CA certificate has expired");
   }
-  auto cert = StartCertificate(X509_REQ_get_subject_name(csr), X509_get_subject_name(ca_cert_.get()), nullptr);
+  const X509_NAME* subject = X509_REQ_get_subject_name(csr);
+  scep::UniquePtr<X509_NAME> overridden;  // only built when policy asks: the common case copies the CSR's name
+  if (!tmpl.force_subject.empty()) {
+    auto name = OverrideSubject(subject, tmpl.force_subject);
+    if (!name) return name.error();
+    overridden = std::move(*name);
+    subject = overridden.get();
+  }
+  auto cert = StartCertificate(subject, X509_get_subject_name(ca_cert_.get()), nullptr);
   if (!cert) return cert.error();
   X509* x = cert->get();
   if (auto r = CopyPublicKey(x, csr); !r) return r.error();
   if (auto r = SetValidity(x, kIssueBackdate, tmpl.validity_days, X509_get0_notAfter(ca_cert_.get())); !r) {
     return r.error();
   }
-  if (auto r = CopySubjectAltName(x, csr); !r) return r.error();
+  // RFC 5280 4.2.1.6: with an empty subject the names live only here, and the extension must be critical.
+  const bool empty_subject = X509_NAME_entry_count(subject) == 0;
+  auto sans = tmpl.subject_alt_names ? AddSubjectAltNames(x, *tmpl.subject_alt_names, empty_subject)
+                                     : CopySubjectAltName(x, csr);
+  if (!sans) return sans.error();
   if (auto r = AddBasicConstraints(x, false); !r) return r.error();
   if (auto r = AddKeyUsage(x, tmpl.key_usage); !r) return r.error();
   if (auto r = AddExtendedKeyUsage(x, tmpl.extended_key_usage); !r) return r.error();

@@ -1,6 +1,8 @@
 #include "ca-backend/x509_extensions.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <utility>
 
@@ -48,6 +50,72 @@ scep::Result<void> AddFromConfigValue(X509* cert, int nid, const std::string& va
   if (X509_add_ext(cert, ext.get(), -1) != 1) {
     return scep::OpensslError(ErrorCode::Internal, std::string("cannot add ") + what);
   }
+  return {};
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AllOf(std::string_view text, bool (*allowed)(char)) {
+  for (char c : text) {
+    if (!allowed(c)) return false;
+  }
+  return !text.empty();
+}
+
+// IA5String without spaces or control characters: what a name in a certificate can sensibly hold.
+bool Visible(char c) { return c > ' ' && c < 0x7F; }
+bool HostChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_' || c == '*';
+}
+bool IpChar(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':'; }
+
+// Checks the value for its type; returns the GEN_* type or -1.
+int CheckAltName(std::string_view prefix, std::string_view value) {
+  if (prefix == "DNS:") return AllOf(value, HostChar) ? GEN_DNS : -1;
+  if (prefix == "email:") {
+    const std::size_t at = value.find('@');
+    const bool has_both_parts = at != std::string_view::npos && at > 0 && at + 1 < value.size();
+    return AllOf(value, Visible) && has_both_parts ? GEN_EMAIL : -1;
+  }
+  if (prefix == "URI:") {
+    const std::size_t colon = value.find(':');  // a scheme is required: "host/path" alone is not a URI
+    return AllOf(value, Visible) && colon != std::string_view::npos && colon > 0 &&
+                   std::isalpha(static_cast<unsigned char>(value[0])) != 0
+               ? GEN_URI
+               : -1;
+  }
+  // a2i_IPADDRESS checks the rest, but reads IPv4 with sscanf, which would take "10.0.0.1 junk" or "1.2.3.4.5"
+  // as a valid prefix: hence the character filter and the dot count.
+  if (prefix == "IP:") {
+    if (!AllOf(value, IpChar)) return -1;
+    const bool v6 = value.find(':') != std::string_view::npos;
+    const bool v4_shape = std::count(value.begin(), value.end(), '.') == 3 && value.back() != '.';
+    return v6 || v4_shape ? GEN_IPADD : -1;
+  }
+  return -1;
+}
+
+// Fills a GENERAL_NAME the names stack already owns.
+scep::Result<void> FillAltName(GENERAL_NAME* gn, int type, std::string_view value, const std::string& entry) {
+  scep::UniquePtr<ASN1_STRING> data;
+  if (type == GEN_IPADD) {
+    data.reset(a2i_IPADDRESS(std::string(value).c_str()));
+    if (!data) return scep::OpensslError(ErrorCode::BadRequest, "subjectAltName \"" + entry + "\": not an IP address");
+  } else {
+    data.reset(ASN1_IA5STRING_new());
+    if (!data || ASN1_STRING_set(data.get(), value.data(), static_cast<int>(value.size())) != 1) {
+      return scep::OpensslError(ErrorCode::Internal, "cannot encode a subjectAltName");
+    }
+  }
+  GENERAL_NAME_set0_value(gn, type, data.release());  // now owned by the name
   return {};
 }
 
@@ -170,6 +238,38 @@ scep::Result<scep::UniquePtr<X509_EXTENSION>> MakeAuthorityKeyId(const X509* iss
   auto id = KeyIdOf(issuer);
   if (!id) return id.error();
   return MakeAuthorityKeyId(*id);
+}
+
+scep::Result<void> AddSubjectAltNames(X509* cert, std::span<const std::string> names, bool critical) {
+  if (names.empty()) return {};
+  static constexpr std::array<std::string_view, 4> kPrefixes{"DNS:", "IP:", "email:", "URI:"};
+  // Room for every name up front, so that a push below cannot fail and each GENERAL_NAME is owned by the stack
+  // from the moment it exists.
+  scep::UniquePtr<GENERAL_NAMES> gens(sk_GENERAL_NAME_new_reserve(nullptr, static_cast<int>(names.size())));
+  if (!gens) return scep::OpensslError(ErrorCode::Internal, "cannot allocate subjectAltName");
+  for (const std::string& entry : names) {
+    int type = -1;
+    std::string_view value;
+    for (std::string_view prefix : kPrefixes) {
+      if (!StartsWithNoCase(entry, prefix)) continue;
+      value = std::string_view(entry).substr(prefix.size());
+      type = CheckAltName(prefix, value);
+      break;
+    }
+    if (type < 0) {
+      return scep::MakeError(ErrorCode::BadRequest, "subjectAltName \"" + entry +
+                                                        "\" is not DNS:, IP:, email: or URI: with a valid value");
+    }
+    GENERAL_NAME* gn = GENERAL_NAME_new();
+    if (gn == nullptr || sk_GENERAL_NAME_push(gens.get(), gn) <= 0) {
+      return scep::OpensslError(ErrorCode::Internal, "cannot allocate a subjectAltName entry");
+    }
+    if (auto r = FillAltName(gn, type, value, entry); !r) return r;
+  }
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, gens.get(), critical ? 1 : 0, X509V3_ADD_REPLACE) != 1) {
+    return scep::OpensslError(ErrorCode::Internal, "cannot add subjectAltName");
+  }
+  return {};
 }
 
 scep::Result<void> AddCrlDistributionPoints(X509* cert, std::span<const std::string> urls) {

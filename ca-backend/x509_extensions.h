@@ -36,6 +36,11 @@ namespace ca {
 [[nodiscard]] scep::Result<scep::UniquePtr<X509_EXTENSION>> MakeAuthorityKeyId(const X509* issuer);
 [[nodiscard]] scep::Result<scep::UniquePtr<X509_EXTENSION>> MakeAuthorityKeyId(scep::ByteView key_id);
 
+// subjectAltName from "DNS:host", "IP:10.0.0.1" or "IP:2001:db8::1", "email:a@b.example", "URI:https://x" (type
+// prefixes case-insensitive), in the order given; nothing for an empty list. Critical when `critical` (RFC 5280
+// wants that for a certificate with an empty subject). A malformed entry is BadRequest naming it.
+[[nodiscard]] scep::Result<void> AddSubjectAltNames(X509* cert, std::span<const std::string> names, bool critical);
+
 // cRLDistributionPoints with one distribution point per URL; nothing for an empty list.
 [[nodiscard]] scep::Result<void> AddCrlDistributionPoints(X509* cert, std::span<const std::string> urls);
 // authorityInfoAccess with one caIssuers access description per URL; nothing for an empty list.

@@ -1,5 +1,9 @@
-// Parsing operator-written subjects and deriving the RA's subject from the CA's.
+// Parsing operator-written subjects, deriving the RA's subject from the CA's, and policy overrides of a subject.
 #include <doctest/doctest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "ca-backend/distinguished_name.h"
 #include "scep/der.h"
@@ -57,15 +61,86 @@ TEST_CASE("malformed subjects are refused with BadRequest") {
 TEST_CASE("the RA subject extends the CA's CN and keeps the other RDNs") {
   auto ca_name = ca::ParseDistinguishedName("CN=Test CA,OU=PKI,O=Example,C=NL");
   REQUIRE(ca_name.ok());
-  auto ra = ca::MakeRaSubject(ca_name->get());
+  auto ra = ca::MakeRaSubject(ca_name->get(), "RA");
   REQUIRE(ra.ok());
-  CHECK(scep::NameToString(ra->get()) == "CN=Test CA SCEP RA,OU=PKI,O=Example,C=NL");
+  CHECK(scep::NameToString(ra->get()) == "CN=Test CA RA,OU=PKI,O=Example,C=NL");
+  auto signing = ca::MakeRaSubject(ca_name->get(), "RA Signing");
+  REQUIRE(signing.ok());
+  CHECK(scep::NameToString(signing->get()) == "CN=Test CA RA Signing,OU=PKI,O=Example,C=NL");
 
   auto no_cn = ca::ParseDistinguishedName("O=Example,C=NL");
   REQUIRE(no_cn.ok());
-  auto ra2 = ca::MakeRaSubject(no_cn->get());
+  auto ra2 = ca::MakeRaSubject(no_cn->get(), "RA");
   REQUIRE(ra2.ok());
   CHECK(scep::NameToString(ra2->get()) == "CN=SCEP RA,O=Example,C=NL");
+}
+
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+std::string Overridden(std::string_view subject, const Overrides& overrides) {
+  auto name = ca::ParseDistinguishedName(subject);
+  REQUIRE(name.ok());
+  auto out = ca::OverrideSubject(name->get(), overrides);
+  REQUIRE_MESSAGE(out.ok(), out.error().ToString());
+  return scep::NameToString(out->get());
+}
+
+int AsnTypeOf(const X509_NAME* name, int nid) {
+  const int at = X509_NAME_get_index_by_NID(name, nid, -1);
+  REQUIRE(at >= 0);
+  return ASN1_STRING_type(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at)));
+}
+
+TEST_CASE("OverrideSubject replaces every RDN of a type where the first one was, or appends") {
+  CHECK(Overridden("CN=dev,O=Theirs,C=NL", {{"O", "Ours"}}) == "CN=dev,O=Ours,C=NL");
+  // Both OUs go; the new one takes the place of the first (the one nearest the root).
+  CHECK(Overridden("CN=dev,OU=b,OU=a,O=Org", {{"OU", "z"}}) == "CN=dev,OU=z,O=Org");
+  // Appended as the last (most specific) RDN when absent.
+  CHECK(Overridden("CN=dev,C=NL", {{"O", "Ours"}}) == "O=Ours,CN=dev,C=NL");
+  // Several values of one type land together, in the order given; long names and OIDs name types too.
+  CHECK(Overridden("CN=dev,OU=x,O=Org", {{"OU", "one"}, {"organizationName", "New"}, {"2.5.4.11", "two"}}) ==
+        "CN=dev,OU=two,OU=one,O=New");
+  CHECK(Overridden("CN=dev", {}) == "CN=dev");
+
+  scep::UniquePtr<X509_NAME> none(X509_NAME_new());  // an empty subject: everything is appended
+  auto filled = ca::OverrideSubject(none.get(), Overrides{{"C", "DE"}, {"CN", "forced"}});
+  REQUIRE(filled.ok());
+  CHECK(scep::NameToString(filled->get()) == "CN=forced,C=DE");
+  CHECK(AsnTypeOf(filled->get(), NID_countryName) == V_ASN1_PRINTABLESTRING);
+  CHECK(AsnTypeOf(filled->get(), NID_commonName) == V_ASN1_UTF8STRING);
+}
+
+TEST_CASE("OverrideSubject keeps multi-valued RDNs together") {
+  scep::UniquePtr<X509_NAME> name(X509_NAME_new());
+  const auto add = [&](const char* type, const char* value, int set) {
+    REQUIRE(X509_NAME_add_entry_by_txt(name.get(), type, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value),
+                                       -1, -1, set) == 1);
+  };
+  add("C", "NL", 0);
+  add("O", "Org", 0);
+  add("OU", "unit", -1);  // O=Org+OU=unit
+  add("CN", "dev", 0);
+  auto out = ca::OverrideSubject(name.get(), Overrides{{"O", "New"}});
+  REQUIRE(out.ok());
+  REQUIRE(X509_NAME_entry_count(out->get()) == 4);
+  const auto set_of = [&](int i) { return X509_NAME_ENTRY_set(X509_NAME_get_entry(out->get(), i)); };
+  CHECK(set_of(1) == set_of(2));  // New and unit still share one RDN
+  CHECK(set_of(0) != set_of(1));
+  CHECK(set_of(3) != set_of(2));
+  char o[32] = {};
+  X509_NAME_get_text_by_NID(out->get(), NID_organizationName, o, sizeof o);
+  CHECK(std::string(o) == "New");
+}
+
+TEST_CASE("OverrideSubject refuses unknown types and values the type does not allow") {
+  auto name = ca::ParseDistinguishedName("CN=dev,C=NL");
+  REQUIRE(name.ok());
+  for (const Overrides& bad : {Overrides{{"NoSuchType", "x"}}, Overrides{{"O", ""}}, Overrides{{"C", "NLD"}}}) {
+    CAPTURE(bad.front().first);
+    auto out = ca::OverrideSubject(name->get(), bad);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().code == scep::ErrorCode::BadRequest);
+  }
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ TEST_CASE("an RSA CA speaks SCEP itself") {
 }
 
 void CheckRaCertificate(const X509* ra, const X509* ca_cert) {
-  CHECK(scep::NameToString(X509_get_subject_name(ra)) == "CN=Test CA SCEP RA,O=Example,C=NL");
+  CHECK(scep::NameToString(X509_get_subject_name(ra)) == "CN=Test CA RA,O=Example,C=NL");
   CHECK(X509_NAME_cmp(X509_get_issuer_name(ra), X509_get_subject_name(ca_cert)) == 0);
   CHECK(X509_check_ca(const_cast<X509*>(ra)) == 0);
   CHECK(X509_get_key_usage(const_cast<X509*>(ra)) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));

@@ -290,4 +290,97 @@ TEST_CASE("an empty CRL, and bad entries") {
   CHECK_FALSE(issuer->MakeCrl({}, std::chrono::seconds(0)).ok());
 }
 
+std::string OpensslText(const TempDir& tmp, const X509* cert) {
+  auto pem = scep::CertToPem(cert);
+  REQUIRE(pem.ok());
+  WriteFile(tmp / "shown.pem", *pem);
+  const auto [rc, text] = Run("openssl x509 -noout -text -in " + (tmp / "shown.pem"));
+  REQUIRE(rc == 0);
+  return text;
+}
+
+int EntryType(const X509_NAME* name, int nid) {
+  const int at = X509_NAME_get_index_by_NID(name, nid, -1);
+  REQUIRE(at >= 0);
+  return ASN1_STRING_type(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at)));
+}
+
+TEST_CASE("force_subject rewrites the CSR's subject") {
+  TempDir tmp;
+  auto issuer = MakeCa(tmp, ca::KeySpec::Rsa2048);
+  auto csr = MakeCsr(tmp, "rsa:2048");  // C=NL, O=Example, CN=device1
+  ca::CertTemplate tmpl;
+  tmpl.force_subject = {{"O", "Forced Org"}, {"OU", "Devices"}, {"C", "DE"}};
+  auto cert = issuer->Issue(csr.get(), tmpl);
+  REQUIRE_MESSAGE(cert.ok(), cert.error().ToString());
+  const X509_NAME* subject = X509_get_subject_name(cert->get());
+  // O and C replaced in place, OU (absent from the CSR) appended.
+  CHECK(scep::NameToString(subject) == "OU=Devices,CN=device1,O=Forced Org,C=DE");
+  CHECK(EntryType(subject, NID_organizationName) == V_ASN1_UTF8STRING);
+  CHECK(EntryType(subject, NID_countryName) == V_ASN1_PRINTABLESTRING);
+  Verify(tmp, cert->get());
+  // The CSR's SANs are still copied when subject_alt_names is not set.
+  CHECK(OpensslText(tmp, cert->get()).find("DNS:device1.example.com") != std::string::npos);
+
+  ca::CertTemplate bad;
+  bad.force_subject = {{"favouriteColour", "blue"}};
+  auto refused = issuer->Issue(csr.get(), bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == scep::ErrorCode::BadRequest);
+  bad.force_subject = {{"C", "Netherlands"}};
+  CHECK(issuer->Issue(csr.get(), bad).error().code == scep::ErrorCode::BadRequest);
+}
+
+TEST_CASE("subject_alt_names replaces the CSR's subjectAltName") {
+  TempDir tmp;
+  auto issuer = MakeCa(tmp, ca::KeySpec::EcP256);
+  auto csr = MakeCsr(tmp, "rsa:2048");
+  ca::CertTemplate tmpl;
+  tmpl.subject_alt_names = std::vector<std::string>{"DNS:a.example.com", "IP:10.0.0.2", "IP:2001:db8::1",
+                                                    "email:ops@example.org", "URI:https://x.example/p?q=1",
+                                                    "dns:lower.example"};
+  auto cert = issuer->Issue(csr.get(), tmpl);
+  REQUIRE_MESSAGE(cert.ok(), cert.error().ToString());
+  Verify(tmp, cert->get());
+  const std::string text = OpensslText(tmp, cert->get());
+  CHECK_MESSAGE(text.find("DNS:a.example.com, IP Address:10.0.0.2, IP Address:2001:DB8:0:0:0:0:0:1, "
+                          "email:ops@example.org, URI:https://x.example/p?q=1, DNS:lower.example") !=
+                    std::string::npos,
+                text);
+  CHECK(text.find("device1.example.com") == std::string::npos);
+  const int san = X509_get_ext_by_NID(cert->get(), NID_subject_alt_name, -1);
+  REQUIRE(san >= 0);
+  CHECK(X509_EXTENSION_get_critical(X509_get_ext(cert->get(), san)) == 0);
+
+  SUBCASE("an empty list issues none") {
+    tmpl.subject_alt_names = std::vector<std::string>{};
+    auto bare = issuer->Issue(csr.get(), tmpl);
+    REQUIRE(bare.ok());
+    CHECK(X509_get_ext_by_NID(bare->get(), NID_subject_alt_name, -1) < 0);
+  }
+  SUBCASE("with an empty subject the extension is critical") {
+    scep::UniquePtr<X509_REQ> anonymous(X509_REQ_dup(csr.get()));
+    scep::UniquePtr<X509_NAME> empty(X509_NAME_new());
+    REQUIRE(X509_REQ_set_subject_name(anonymous.get(), empty.get()) == 1);
+    tmpl.subject_alt_names = std::vector<std::string>{"DNS:only.example"};
+    auto only_san = issuer->Issue(anonymous.get(), tmpl);
+    REQUIRE(only_san.ok());
+    CHECK(X509_NAME_entry_count(X509_get_subject_name(only_san->get())) == 0);
+    const int at = X509_get_ext_by_NID(only_san->get(), NID_subject_alt_name, -1);
+    REQUIRE(at >= 0);
+    CHECK(X509_EXTENSION_get_critical(X509_get_ext(only_san->get(), at)) == 1);
+  }
+  SUBCASE("malformed entries are BadRequest") {
+    for (const char* bad : {"DNS:", "DNS:a b.example", "IP:10.0.0", "IP:10.0.0.1 x", "IP:1.2.3.4.5", "IP:1.2.3.4.",
+                            "IP:300.1.1.1", "IP:::g", "IP:", "email:nobody", "email:@example.com", "URI:no-scheme",
+                            "URI:https://a b", "UPN:a@b", "a.example.com", ""}) {
+      CAPTURE(bad);
+      tmpl.subject_alt_names = std::vector<std::string>{"DNS:fine.example", bad};
+      auto refused = issuer->Issue(csr.get(), tmpl);
+      REQUIRE_FALSE(refused.ok());
+      CHECK(refused.error().code == scep::ErrorCode::BadRequest);
+    }
+  }
+}
+
 }  // namespace
