@@ -7,8 +7,11 @@
 
 #include "ca-backend/embedded_ca.h"
 #include "config/gateway_config.h"
+#include "gateway/audit_log.h"
 #include "gateway/scep_service.h"
 #include "gateway/sqlite_cert_store.h"
+#include "gateway/sqlite_challenge_store.h"
+#include "gateway/sqlite_request_store.h"
 
 namespace gateway {
 
@@ -27,19 +30,40 @@ struct ConfigOverrides {
 
 [[nodiscard]] std::string StorePath(const config::GatewayConfig& cfg);
 
-// Creates the embedded CA from cfg.ca in the data dir unless one is there already.
-[[nodiscard]] scep::Result<bool> EnsureCa(const config::GatewayConfig& cfg);
+// Creates the embedded CA from `ca` in `dir` unless one is there already.
+[[nodiscard]] scep::Result<bool> EnsureCa(const std::string& dir, const config::CaConfig& ca);
+
+// One SCEP endpoint and everything that is its own: CA (or a view of the shared one with its RA mode), challenge,
+// policy, webhook, service.
+struct Endpoint {
+  config::EndpointConfig config;
+  std::string ca_name;  // "ca" for the gateway's CA, the endpoint name for its own; its CRL is /crl/<ca_name>.crl
+  std::unique_ptr<ca::EmbeddedCa> ca;
+  std::unique_ptr<ChallengeVerifier> challenge;
+  std::unique_ptr<EnrollmentPolicy> policy;
+  std::unique_ptr<PolicyWebhook> webhook;
+  std::unique_ptr<ScepService> service;
+  std::string challenge_note;  // what to tell the operator at start-up (no secret)
+};
+
+// The stores of one gateway: all in one SQLite file. Opened by `serve` and by the admin subcommands alike.
+struct Stores {
+  std::unique_ptr<SqliteCertStore> certs;
+  std::unique_ptr<SqliteChallengeStore> challenges;
+  std::unique_ptr<SqliteRequestStore> requests;
+  std::unique_ptr<AuditLog> audit;
+};
+[[nodiscard]] scep::Result<Stores> OpenStores(const config::GatewayConfig& cfg);
 
 struct Gateway {
   config::GatewayConfig config;
-  std::unique_ptr<ca::EmbeddedCa> ca;
-  std::unique_ptr<SqliteCertStore> store;
-  std::unique_ptr<ChallengeVerifier> challenge;
-  std::unique_ptr<ScepService> service;
-  std::string challenge_note;       // what to tell the operator about the challenge at start-up (no secret)
+  Stores stores;
+  std::vector<std::unique_ptr<Endpoint>> endpoints;  // in config order; the first answers unmatched paths
   std::string generated_challenge;  // set on the first start only, to be shown once on the terminal, not logged
 };
 
 [[nodiscard]] scep::Result<std::unique_ptr<Gateway>> BuildGateway(const config::GatewayConfig& cfg);
+
+[[nodiscard]] std::string UsersFile(const config::GatewayConfig& cfg);
 
 }  // namespace gateway

@@ -168,9 +168,12 @@ scep::Result<HttpClientResponse> HttpClient::Impl::Send(http::verb verb, const s
                                                         const std::string& content_type) {
   if (setup_error_) return *setup_error_;
   http::request<http::string_body> request{verb, target, 11};
-  request.set(http::field::host, host_ + ":" + std::to_string(port_));
+  // An IPv6 literal goes in brackets, or the port would read as part of the address.
+  const bool v6 = host_.find(':') != std::string::npos;
+  request.set(http::field::host, (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_));
   request.set(http::field::user_agent, "scep-gateway-client");
   if (!content_type.empty()) request.set(http::field::content_type, content_type);
+  for (const auto& [name, value] : options_.headers) request.set(name, value);
   request.body() = std::move(body);
   request.prepare_payload();
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "scep/result.h"
 
@@ -23,6 +25,8 @@ struct HttpClientOptions {
   bool tls = false;                  // https: the server's certificate must match `host` (DNS name or IP address)
   std::string ca_file;               // PEM file of CAs to verify the server against; "" = the system's CAs
   bool insecure = false;             // TLS without verifying the server: for tests and local healthchecks only
+  // Sent with every request, e.g. {"Authorization", "Basic ..."} for the admin API.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class HttpClient {

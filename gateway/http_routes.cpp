@@ -49,7 +49,7 @@ HttpResponse PkiOperation(ScepService& service, const HttpRequest& req, RequestL
     log.pki.detail = req.method == "POST" ? "empty or undecodable body" : "missing or undecodable message parameter";
     return Text(400, "bad request: " + log.pki.detail);
   }
-  log.pki = service.PkiOperation(*der);
+  log.pki = service.PkiOperation(*der, req.remote_address);
   if (log.pki.http_status == 400) return Text(400, "bad request: not a SCEP pkiMessage (" + log.pki.detail + ")");
   if (log.pki.http_status != 200) return Text(500, "internal error");
   return Bytes(log.pki.reply, scep::kPkiMessageContentType);
@@ -68,8 +68,40 @@ HttpResponse Metrics(ScepService& service, const GatewayMetrics& metrics, Reques
   return {200, "text/plain; version=0.0.4", metrics.Render(count ? *count : -1, expiry), {}};
 }
 
-HttpResponse Route(ScepService& service, const HttpRequest& req, RequestLog& log) {
-  if (req.path == "/healthz") return Health(service, log);
+bool PathUnder(std::string_view path, std::string_view prefix) {
+  if (prefix == "/") return true;
+  return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+const ScepRoute* EndpointNamed(const RouteTable& routes, std::string_view name) {
+  for (const ScepRoute& route : routes.endpoints) {
+    if (route.name == name) return &route;
+  }
+  return nullptr;
+}
+
+HttpResponse Crl(const RouteTable& routes, const HttpRequest& req, RequestLog& log) {
+  log.operation = "CRL";
+  std::string_view name = std::string_view(req.path).substr(5);  // after "/crl/"
+  if (!name.ends_with(".crl")) return Text(404, "not found: CRLs are at /crl/<ca>.crl");
+  name.remove_suffix(4);
+  for (const ScepRoute& route : routes.endpoints) {
+    if (route.ca_name != name) continue;
+    auto der = route.service->CurrentCrl();
+    if (!der) return Text(503, "CRL unavailable: " + der.error().detail);
+    return Bytes(*der, "application/pkix-crl");
+  }
+  return Text(404, "not found: no CA named '" + std::string(name) + "'");
+}
+
+HttpResponse Route(const RouteTable& routes, const HttpRequest& req, RequestLog& log) {
+  ScepService& first = *routes.endpoints.front().service;
+  if (req.path == "/healthz") return Health(first, log);
+  if (routes.admin != nullptr && AdminRoutes::IsAdminPath(req.path)) {
+    log.operation = "admin";
+    return routes.admin->Handle(req);
+  }
+  if (req.path.starts_with("/crl/") && req.method == "GET") return Crl(routes, req, log);
   if (req.method != "GET" && req.method != "POST") return {405, "text/plain", "method not allowed\n", {{"Allow", "GET, POST"}}};
   auto raw = QueryParam(req.query, "operation");
   // A POST without an operation can only be a PKIOperation (RFC 8894 says to ignore it on POST anyway).
@@ -77,6 +109,14 @@ HttpResponse Route(ScepService& service, const HttpRequest& req, RequestLog& log
   if (!raw) return Text(400, "bad request: missing operation parameter");
   const std::string op = CanonicalOperation(*raw);
   log.operation = op;
+  const ScepRoute* route = &SelectEndpoint(routes, req.path);
+  if (op == "GetCACert" || op == "GetCACaps") {
+    // The CA-name parameter may select an endpoint; any other value is ignored, as RFC 8894 asks.
+    if (auto message = QueryParam(req.query, "message")) {
+      if (const ScepRoute* named = EndpointNamed(routes, *message)) route = named;
+    }
+  }
+  ScepService& service = *route->service;
   if (op == "GetCACaps") return {200, scep::kCaCapsContentType, service.CaCaps(), {}};
   if (op == "GetCACert") return Bytes(service.CaCert().body, service.CaCert().content_type);
   if (op == "PKIOperation") return PkiOperation(service, req, log);
@@ -104,12 +144,24 @@ double MillisecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-HttpHandler MakeScepHandler(ScepService& service, GatewayMetrics& metrics, bool serve_metrics) {
-  return [&service, &metrics, serve_metrics](const HttpRequest& req) {
+const ScepRoute& SelectEndpoint(const RouteTable& routes, std::string_view path) {
+  const ScepRoute* best = &routes.endpoints.front();
+  std::size_t best_length = 0;
+  for (const ScepRoute& route : routes.endpoints) {
+    if (PathUnder(path, route.path) && route.path.size() > best_length) {
+      best = &route;
+      best_length = route.path.size();
+    }
+  }
+  return *best;
+}
+
+HttpHandler MakeScepHandler(RouteTable routes, GatewayMetrics& metrics, bool serve_metrics) {
+  return [routes = std::move(routes), &metrics, serve_metrics](const HttpRequest& req) {
     const auto start = std::chrono::steady_clock::now();
     RequestLog log;
-    if (serve_metrics && req.path == "/metrics") return Metrics(service, metrics, log);
-    HttpResponse resp = Route(service, req, log);
+    if (serve_metrics && req.path == "/metrics") return Metrics(*routes.endpoints.front().service, metrics, log);
+    HttpResponse resp = Route(routes, req, log);
     const double ms = MillisecondsSince(start);
     Observe(metrics, resp, log, ms);
     if (req.path != "/healthz") Log(req, resp, log, ms);  // probes every few seconds would drown the log
@@ -117,7 +169,7 @@ HttpHandler MakeScepHandler(ScepService& service, GatewayMetrics& metrics, bool 
   };
 }
 
-HttpHandler MakeAdminHandler(ScepService& service, GatewayMetrics& metrics) {
+HttpHandler MakeMetricsHandler(ScepService& service, GatewayMetrics& metrics) {
   return [&service, &metrics](const HttpRequest& req) {
     RequestLog log;
     if (req.path == "/metrics") return Metrics(service, metrics, log);

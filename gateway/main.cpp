@@ -1,4 +1,4 @@
-// scep-gateway: the command line. serve, ca init, certs list.
+// scep-gateway: the command line. serve, ca init, certs, users, requests, healthcheck.
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -7,6 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/admin_actions.h"
+#include "gateway/admin_cli.h"
+#include "gateway/admin_routes.h"
 #include "gateway/gateway_setup.h"
 #include "gateway/http_client.h"
 #include "gateway/http_routes.h"
@@ -43,10 +46,40 @@ gateway::HttpServerOptions ListenerOptions(const config::GatewayConfig& cfg, con
 
 using Servers = std::vector<std::unique_ptr<gateway::HttpServer>>;
 
+gateway::RouteTable Routes(gateway::Gateway& gw, gateway::AdminRoutes* admin) {
+  gateway::RouteTable routes;
+  for (const auto& ep : gw.endpoints) {
+    routes.endpoints.push_back({ep->config.name, ep->config.path, ep->ca_name, ep->service.get()});
+  }
+  routes.admin = admin;
+  return routes;
+}
+
+std::string Thumbprint(const X509* cert) {
+  auto der = scep::CertToDer(cert);
+  std::string hex = der ? scep::ToHex(scep::Sha1(*der)) : std::string();
+  for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return hex;
+}
+
+std::unique_ptr<gateway::AdminRoutes> MakeAdminRoutes(gateway::Gateway& gw) {
+  std::vector<gateway::AdminEndpoint> endpoints;
+  for (const auto& ep : gw.endpoints) {
+    endpoints.push_back({ep->config.name, ep->config.challenge.mode == "ndes-one-time",
+                         ep->config.challenge.one_time, Thumbprint(ep->ca->ca_cert())});
+  }
+  gateway::AdminDependencies deps{std::move(endpoints), gateway::UsersFile(gw.config), gw.config.admin.require_tls,
+                                  *gw.stores.challenges, *gw.stores.requests, *gw.stores.certs, *gw.stores.audit,
+                                  // CRLs are re-read from the store on each fetch; nothing cached to drop.
+                                  [] {}};
+  return std::make_unique<gateway::AdminRoutes>(std::move(deps));
+}
+
 // One server per listener: HTTPS (with tls.listen), the admin listener for /metrics, and plain HTTP (unless
 // `listen` is empty) last, so that a health probe on the plain port answers only once every listener is up.
-scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::ScepService& service,
+scep::Result<Servers> StartListeners(gateway::Gateway& gw, gateway::AdminRoutes& admin,
                                      gateway::GatewayMetrics& metrics) {
+  const config::GatewayConfig& cfg = gw.config;
   Servers servers;
   const bool separate_admin = cfg.metrics.enabled && !cfg.metrics.listen.empty();
   auto start = [&servers](gateway::HttpServerOptions options, gateway::HttpHandler handler, const char* what,
@@ -66,21 +99,38 @@ scep::Result<Servers> StartListeners(const config::GatewayConfig& cfg, gateway::
   if (!cfg.tls.listen.empty()) {
     auto options = ListenerOptions(cfg, cfg.tls.listen);
     options.tls = gateway::TlsFiles{cfg.tls.cert_file, cfg.tls.key_file};
-    auto ok = start(std::move(options), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
+    auto ok = start(std::move(options), gateway::MakeScepHandler(Routes(gw, &admin), metrics, metrics_beside_scep),
                     "SCEP over HTTPS", cfg.tls.listen);
     if (!ok) return ok.error();
   }
   if (separate_admin) {
-    auto ok = start(ListenerOptions(cfg, cfg.metrics.listen), gateway::MakeAdminHandler(service, metrics),
-                    "admin (/metrics, /healthz)", cfg.metrics.listen);
+    auto ok = start(ListenerOptions(cfg, cfg.metrics.listen),
+                    gateway::MakeMetricsHandler(*gw.endpoints.front()->service, metrics), "admin (/metrics, /healthz)",
+                    cfg.metrics.listen);
     if (!ok) return ok.error();
   }
   if (!cfg.listen.empty()) {
-    auto ok = start(ListenerOptions(cfg, cfg.listen), gateway::MakeScepHandler(service, metrics, metrics_beside_scep),
-                    "SCEP over HTTP", cfg.listen);
+    auto ok = start(ListenerOptions(cfg, cfg.listen),
+                    gateway::MakeScepHandler(Routes(gw, &admin), metrics, metrics_beside_scep), "SCEP over HTTP",
+                    cfg.listen);
     if (!ok) return ok.error();
   }
   return servers;
+}
+
+void LogEndpoints(const gateway::Gateway& gw) {
+  for (const auto& ep : gw.endpoints) {
+    const auto& published = ep->ca->scep_identity().published;
+    const std::string line = fmt::format("endpoint {} at {}: CA '{}', GetCACert publishes {} certificate(s); {}",
+                                         ep->config.name, ep->config.path,
+                                         scep::NameToString(X509_get_subject_name(ep->ca->ca_cert())),
+                                         published.size(), ep->challenge_note);
+    if (ep->challenge->mode() == "none") {
+      spdlog::warn("{}", line);
+    } else {
+      spdlog::info("{}", line);
+    }
+  }
 }
 
 int Serve(const gateway::ConfigOverrides& overrides) {
@@ -97,12 +147,12 @@ int Serve(const gateway::ConfigOverrides& overrides) {
   auto gw = gateway::BuildGateway(*cfg);
   if (!gw) return Fail(gw.error().ToString());
   gateway::GatewayMetrics metrics;
-  auto servers = StartListeners(*cfg, *(*gw)->service, metrics);
+  auto admin = MakeAdminRoutes(**gw);
+  auto servers = StartListeners(**gw, *admin, metrics);
   if (!servers) return Fail(servers.error().detail);
-  spdlog::info("scep-gateway {} ready (data dir {}, CA {})", kVersion, cfg->data_dir,
-               scep::NameToString(X509_get_subject_name((*gw)->ca->ca_cert())));
-  (*gw)->challenge->mode() == "none" ? spdlog::warn("{}", (*gw)->challenge_note)
-                                     : spdlog::info("{}", (*gw)->challenge_note);
+  spdlog::info("scep-gateway {} ready (data dir {}, {} endpoint(s))", kVersion, cfg->data_dir,
+               (*gw)->endpoints.size());
+  LogEndpoints(**gw);
   if (!(*gw)->generated_challenge.empty()) {  // shown once on the terminal, never written to the log
     const char* format = cfg->log.format == "json" ? "{\"generated_challenge_password\":\"%s\",\"kept_in\":\"%s\"}\n"
                                                    : "Generated challenge password: %s (kept in %s/challenge)\n";
@@ -125,37 +175,13 @@ int CaInit(gateway::ConfigOverrides overrides, const std::string& subject, const
   if (days > 0) cfg->ca.validity_days = days;
   if (auto errors = config::ValidateConfig(*cfg, "command line"); !errors.empty()) return Fail(errors[0].ToString());
   if (ca::EmbeddedCa::Exists(cfg->data_dir)) return Fail("a CA already exists in " + cfg->data_dir);
-  auto created = gateway::EnsureCa(*cfg);
+  auto created = gateway::EnsureCa(cfg->data_dir, cfg->ca);
   if (!created) return Fail(created.error().ToString());
   auto opened = ca::EmbeddedCa::Open(cfg->data_dir);
   if (!opened) return Fail(opened.error().ToString());
   std::printf("created CA '%s' (%s, %d days) in %s\n",
               scep::NameToString(X509_get_subject_name((*opened)->ca_cert())).c_str(), cfg->ca.key.c_str(),
               cfg->ca.validity_days, cfg->data_dir.c_str());
-  return 0;
-}
-
-std::string Date(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-int CertsList(const gateway::ConfigOverrides& overrides) {
-  auto cfg = gateway::LoadEffectiveConfig(overrides);
-  if (!cfg) return Fail(cfg.error().detail);
-  auto store = gateway::SqliteCertStore::Open(gateway::StorePath(*cfg));
-  if (!store) return Fail(store.error().ToString());
-  auto certs = (*store)->List();
-  if (!certs) return Fail(certs.error().ToString());
-  std::printf("%-32s  %-7s  %-20s  %-20s  %s\n", "SERIAL", "STATUS", "NOT_AFTER", "TRANSACTION", "SUBJECT / SANS");
-  for (const auto& c : *certs) {
-    std::printf("%-32s  %-7s  %-20s  %-20.20s  %s%s%s\n", c.serial.c_str(), gateway::to_string(c.status).c_str(),
-                Date(c.not_after).c_str(), c.transaction_id.c_str(), c.subject.c_str(), c.sans.empty() ? "" : "  ",
-                c.sans.c_str());
-  }
-  std::printf("%zu certificate(s)\n", certs->size());
   return 0;
 }
 
@@ -195,11 +221,48 @@ int main(int argc, char** argv) {
   ca_init->add_option("--key", key, "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384 (default rsa:3072)");
   ca_init->add_option("--days", days, "CA validity in days (default 3650)")->check(CLI::PositiveNumber);
 
-  auto* certs = app.add_subcommand("certs", "Inspect issued certificates");
+  auto* certs = app.add_subcommand("certs", "Inspect and revoke issued certificates");
   certs->require_subcommand(1);
   gateway::ConfigOverrides certs_flags;
   auto* certs_list = certs->add_subcommand("list", "List issued certificates");
   AddConfigFlags(certs_list, certs_flags);
+  std::string revoke_serial, revoke_reason = "unspecified";
+  auto* certs_revoke = certs->add_subcommand("revoke", "Revoke a certificate (it appears on the next CRL)");
+  AddConfigFlags(certs_revoke, certs_flags);
+  certs_revoke->add_option("SERIAL", revoke_serial, "Serial number in hex, as `certs list` shows it")->required();
+  certs_revoke->add_option("--reason", revoke_reason, "CRLReason: " + gateway::RevocationReasonNames());
+
+  auto* users = app.add_subcommand("users", "Manage the administrators of the admin pages and API");
+  users->require_subcommand(1);
+  gateway::ConfigOverrides users_flags;
+  std::string user_name;
+  auto* users_add = users->add_subcommand("add", "Add a user or replace a password (password read from stdin)");
+  AddConfigFlags(users_add, users_flags);
+  users_add->add_option("NAME", user_name, "User name")->required();
+  auto* users_list = users->add_subcommand("list", "List the users");
+  AddConfigFlags(users_list, users_flags);
+  auto* users_remove = users->add_subcommand("remove", "Remove a user");
+  AddConfigFlags(users_remove, users_flags);
+  users_remove->add_option("NAME", user_name, "User name")->required();
+
+  auto* requests = app.add_subcommand("requests", "Enrollment requests held for approval");
+  requests->require_subcommand(1);
+  gateway::ConfigOverrides requests_flags;
+  std::optional<std::string> request_status;
+  std::int64_t request_id = 0;
+  std::string deny_reason;
+  auto* requests_list = requests->add_subcommand("list", "List requests");
+  AddConfigFlags(requests_list, requests_flags);
+  requests_list->add_option("--status", request_status, "pending|approved|denied|issued");
+  auto* requests_show = requests->add_subcommand("show", "Show one request");
+  auto* requests_approve = requests->add_subcommand("approve", "Approve a pending request");
+  auto* requests_deny = requests->add_subcommand("deny", "Deny a pending request");
+  for (auto* cmd : {requests_show, requests_approve, requests_deny}) {
+    AddConfigFlags(cmd, requests_flags);
+    cmd->add_option("ID", request_id, "Request id, as `requests list` shows it")->required();
+  }
+  requests_deny->add_option("--reason", deny_reason, "Why (the client's FAILURE and the audit file say it)")
+      ->required();
 
   std::string health_address = "127.0.0.1:8080";
   auto* health = app.add_subcommand("healthcheck", "GET /healthz of a running gateway; exit 0 when healthy");
@@ -208,7 +271,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(serve_flags);
   if (ca_init->parsed()) return CaInit(ca_flags, subject, key, days);
-  if (certs_list->parsed()) return CertsList(certs_flags);
+  if (certs_list->parsed()) return gateway::cli::CertsList(certs_flags);
+  if (certs_revoke->parsed()) return gateway::cli::CertsRevoke(certs_flags, revoke_serial, revoke_reason);
+  if (users_add->parsed()) return gateway::cli::UsersAdd(users_flags, user_name);
+  if (users_list->parsed()) return gateway::cli::UsersList(users_flags);
+  if (users_remove->parsed()) return gateway::cli::UsersRemove(users_flags, user_name);
+  if (requests_list->parsed()) return gateway::cli::RequestsList(requests_flags, request_status);
+  if (requests_show->parsed()) return gateway::cli::RequestsShow(requests_flags, request_id);
+  if (requests_approve->parsed()) return gateway::cli::RequestsApprove(requests_flags, request_id);
+  if (requests_deny->parsed()) return gateway::cli::RequestsDeny(requests_flags, request_id, deny_reason);
   if (health->parsed()) return Healthcheck(health_address);
   return 1;
 }

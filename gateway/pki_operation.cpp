@@ -7,7 +7,7 @@
 
 namespace gateway {
 
-PkiOutcome ScepService::PkiOperation(scep::ByteView der) {
+PkiOutcome ScepService::PkiOperation(scep::ByteView der, const std::string& client_address) {
   PkiOutcome outcome;
   auto message = scep::ParsePkiMessage(der);
   if (!message) {  // not a pkiMessage at all: nothing to sign a reply for
@@ -18,7 +18,7 @@ PkiOutcome ScepService::PkiOperation(scep::ByteView der) {
   }
   outcome.message_type = scep::to_string(message->message_type);
   outcome.transaction_id = message->transaction_id;
-  Request r{std::move(*message), {}, {}, outcome};
+  Request r{std::move(*message), {}, {}, outcome, client_address};
   r.reply_to = scep::ReplyToRequest(r.message);
 
   auto reply = Answer(r);
@@ -35,6 +35,9 @@ PkiOutcome ScepService::PkiOperation(scep::ByteView der) {
   }
   // Anything refused after the message parsed gets a signed FAILURE; a broken envelope counts as a failed check.
   const scep::FailInfo fail_info = error.fail_info().value_or(scep::FailInfo::BadMessageCheck);
+  const bool enrollment = r.message.message_type == scep::MessageType::PkcsReq ||
+                          r.message.message_type == scep::MessageType::RenewalReq;
+  if (enrollment && !r.audited) Audit(r, "denied", error.detail, "gateway");
   auto failure = scep::BuildCertRepFailure(r.reply_to, signer(), fail_info, error.detail);
   if (!failure) {
     outcome.http_status = 500;
@@ -88,10 +91,20 @@ scep::Result<scep::Bytes> ScepService::Success(Request& r, X509* cert) {
   return reply;
 }
 
+scep::Result<scep::Bytes> ScepService::Pending(Request& r) {
+  auto reply = scep::BuildCertRepPending(r.reply_to, signer());
+  if (reply) r.outcome.status = "PENDING";
+  return reply;
+}
+
 scep::Result<scep::Bytes> ScepService::Poll(Request& r) {
   auto ias = scep::ParseIssuerAndSubject(r.inner.content);
   if (!ias) return ias.error();
   r.outcome.subject = scep::NameToString(ias->subject.get());
+  std::lock_guard lock(TransactionLock(r.message.transaction_id));
+  auto held = requests_.FindByTransaction(r.message.transaction_id);
+  if (!held) return held.error();
+  if (*held) return FollowRequest(r, **held);
   auto found = store_.FindByTransaction(r.message.transaction_id);
   if (!found) return found.error();
   if (!*found) return scep::MakeError(scep::ErrorCode::BadCertId, "no request with this transactionID");
@@ -112,12 +125,10 @@ scep::Result<scep::Bytes> ScepService::GetCert(Request& r) {
 
 scep::Result<scep::Bytes> ScepService::GetCrl(Request& r) {
   if (auto ias = scep::ParseIssuerAndSerial(r.inner.content); !ias) return ias.error();
-  auto revoked = store_.ListRevoked();
-  if (!revoked) return revoked.error();
-  std::vector<ca::RevokedCert> entries;
-  for (const IssuedCert& c : *revoked) entries.push_back({c.serial, c.revoked_at, c.revocation_reason});
-  auto crl = issuer_.MakeCrl(entries, options_.crl_next_update);
-  if (!crl) return crl.error();
+  auto crl_der = CurrentCrl();
+  if (!crl_der) return crl_der.error();
+  auto crl = scep::CrlFromDer(*crl_der);
+  if (!crl) return scep::MakeError(scep::ErrorCode::Internal, "CRL does not decode");
   auto degenerate = scep::BuildDegenerateCerts({}, crl->get());
   if (!degenerate) return degenerate.error();
   auto reply = scep::BuildCertRepSuccess(r.reply_to, signer(), *degenerate);

@@ -12,6 +12,8 @@ struct ScepService::Request {
   scep::ReplyTo reply_to;
   scep::DecryptedEnvelope inner;
   PkiOutcome& outcome;
+  std::string client_address;
+  bool audited = false;  // a decision about this request is in the audit file already
 };
 
 }  // namespace gateway

@@ -21,14 +21,17 @@ CaCertBody MakeCaCertBody(const ca::ScepIdentity& identity) {
 
 }  // namespace
 
-ScepService::ScepService(ca::CertIssuer& issuer, IssuedCertStore& store, ChallengeVerifier& challenge,
-                         ScepServiceOptions options)
-    : issuer_(issuer),
-      store_(store),
-      challenge_(challenge),
+ScepService::ScepService(ScepServiceParts parts, ScepServiceOptions options)
+    : issuer_(parts.issuer),
+      store_(parts.certs),
+      requests_(parts.requests),
+      challenge_(parts.challenge),
+      policy_(parts.policy),
+      webhook_(parts.webhook),
+      audit_(parts.audit),
       options_(std::move(options)),
       caps_(scep::CaCaps{}),
-      ca_cert_(MakeCaCertBody(issuer.scep_identity())) {}
+      ca_cert_(MakeCaCertBody(parts.issuer.scep_identity())) {}
 
 scep::Result<void> ScepService::Health() {
   if (ca_cert_.body.empty() || issuer_.ca_cert() == nullptr) {

@@ -40,6 +40,41 @@ constexpr Migration kMigrations[] = {
       CREATE INDEX issued_certs_by_status ON issued_certs (status);
       CREATE INDEX issued_certs_by_issued_at ON issued_certs (issued_at, serial);
     )sql"},
+    // One-time challenge passwords (SqliteChallengeStore) and requests held for approval (SqliteRequestStore).
+    // They live in this file so that one backup holds all the gateway's state, and this migration list stays the
+    // only owner of user_version.
+    {2, R"sql(
+      CREATE TABLE one_time_challenges (
+        endpoint        TEXT    NOT NULL,
+        password_hash   TEXT    NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        used_at         INTEGER NOT NULL DEFAULT 0,
+        subject_pattern TEXT    NOT NULL,
+        created_by      TEXT    NOT NULL,
+        PRIMARY KEY (endpoint, password_hash)
+      );
+      CREATE INDEX one_time_challenges_outstanding ON one_time_challenges (endpoint, used_at, expires_at);
+      CREATE TABLE enrollment_requests (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        endpoint            TEXT    NOT NULL,
+        transaction_id      TEXT    NOT NULL UNIQUE,
+        request_fingerprint TEXT    NOT NULL,
+        message_type        TEXT    NOT NULL,
+        subject             TEXT    NOT NULL,
+        sans                TEXT    NOT NULL,
+        client_address      TEXT    NOT NULL,
+        csr                 BLOB    NOT NULL,
+        status              TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'issued')),
+        reason              TEXT    NOT NULL DEFAULT '',
+        decided_by          TEXT    NOT NULL DEFAULT '',
+        created_at          INTEGER NOT NULL,
+        expires_at          INTEGER NOT NULL,
+        decided_at          INTEGER NOT NULL DEFAULT 0,
+        serial              TEXT    NOT NULL DEFAULT ''
+      );
+      CREATE INDEX enrollment_requests_by_status ON enrollment_requests (status, expires_at);
+    )sql"},
 };
 static_assert(std::size(kMigrations) == SqliteCertStore::kSchemaVersion,
               "one migration step per schema version, in order");

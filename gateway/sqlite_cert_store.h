@@ -23,7 +23,7 @@ namespace gateway {
 class SqliteCertStore final : public IssuedCertStore {
  public:
   // The schema version this build writes; Open migrates older files up to it and refuses newer ones.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Creates the file and schema if missing (the parent directory must exist); migrates older schema versions.
   [[nodiscard]] static scep::Result<std::unique_ptr<SqliteCertStore>> Open(const std::string& path);

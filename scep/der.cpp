@@ -49,6 +49,12 @@ Result<std::string> CertToPem(const X509* cert) {
   return BioToString(bio.get());
 }
 
+Result<std::string> ReqToPem(const X509_REQ* req) {
+  UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req) != 1) return OpensslError(ErrorCode::Internal, "cannot write PEM");
+  return BioToString(bio.get());
+}
+
 Result<std::string> KeyToPem(const EVP_PKEY* key) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {

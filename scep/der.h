@@ -38,6 +38,7 @@ template <typename T>
 [[nodiscard]] Result<UniquePtr<X509_CRL>> CrlFromDer(ByteView der);
 
 [[nodiscard]] Result<std::string> CertToPem(const X509* cert);
+[[nodiscard]] Result<std::string> ReqToPem(const X509_REQ* req);  // "-----BEGIN CERTIFICATE REQUEST-----"
 [[nodiscard]] Result<std::string> KeyToPem(const EVP_PKEY* key);  // PKCS#8, unencrypted
 [[nodiscard]] Result<UniquePtr<X509>> CertFromPem(std::string_view pem);
 [[nodiscard]] Result<UniquePtr<EVP_PKEY>> KeyFromPem(std::string_view pem);

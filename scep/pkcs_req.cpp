@@ -58,6 +58,25 @@ void AddGeneralName(const GENERAL_NAME* name, SubjectAltNames& out) {
   }
 }
 
+// A short name where OpenSSL has one ("clientAuth"), the dotted OID otherwise.
+std::string ObjectName(const ASN1_OBJECT* object) {
+  const int nid = OBJ_obj2nid(object);
+  if (nid != NID_undef) {
+    if (const char* name = OBJ_nid2sn(nid); name != nullptr) return name;
+  }
+  char buf[128] = {};
+  const int len = OBJ_obj2txt(buf, sizeof buf, object, 1);
+  return len > 0 && static_cast<std::size_t>(len) < sizeof buf ? std::string(buf, static_cast<std::size_t>(len))
+                                                               : "invalid";
+}
+
+void ReadExtendedKeyUsage(X509_EXTENSION* ext, CertificationRequest& out) {
+  UniquePtr<EXTENDED_KEY_USAGE> eku(static_cast<EXTENDED_KEY_USAGE*>(X509V3_EXT_d2i(ext)));
+  for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    out.extended_key_usage.push_back(ObjectName(sk_ASN1_OBJECT_value(eku.get(), i)));
+  }
+}
+
 void ReadExtensions(const X509_REQ* req, CertificationRequest& out) {
   UniquePtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(const_cast<X509_REQ*>(req)));
   if (!exts) return;
@@ -78,6 +97,8 @@ void ReadExtensions(const X509_REQ* req, CertificationRequest& out) {
         }
         out.key_usage = ku;
       }
+    } else if (nid == NID_ext_key_usage) {
+      ReadExtendedKeyUsage(ext, out);
     }
   }
 }

@@ -31,6 +31,8 @@ struct CertificationRequest {
   std::optional<std::string> challenge_password;  // UTF-8, whatever string type carried it
   SubjectAltNames sans;
   std::optional<std::uint32_t> key_usage;         // requested keyUsage bits (X509v3_KU_*), if any
+  // Requested extendedKeyUsage: OpenSSL's short names ("clientAuth", "serverAuth") or dotted OIDs for the rest.
+  std::vector<std::string> extended_key_usage;
   PublicKeyInfo key;
 };
 

@@ -62,12 +62,15 @@ struct Enrolled {
 TEST_CASE("renewal signed by the issued certificate needs no challenge") {
   Enrolled e;
   const std::string old_serial = scep::SerialHex(e.cert.get());
-  // strongSwan renews with a new key; certmonger sends a PKCSReq signed by the old certificate.
-  auto renewal_csr = test::MakeDevice({.subject = kSubject});
-  REQUIRE(renewal_csr.error == "");
   std::vector<std::string> serials{old_serial};
+  test::Device renewal_csr;
+  // strongSwan renews with a new key and a RenewalReq; certmonger sends a PKCSReq signed by the old certificate.
+  // Each renewal revokes the certificate it replaces (renewal.revoke_superseded), so the next one is signed by the
+  // newest certificate and its key.
   for (MessageType type : {MessageType::RenewalReq, MessageType::PkcsReq}) {
     CAPTURE(scep::to_string(type));
+    renewal_csr = test::MakeDevice({.subject = kSubject});
+    REQUIRE(renewal_csr.error == "");
     auto reply = e.SendSignedByCert(renewal_csr.csr_der, type);
     INFO(reply.Describe());
     REQUIRE(reply.success());  // opened with the old certificate's key: the reply is encrypted to the signer
@@ -76,6 +79,16 @@ TEST_CASE("renewal signed by the issued certificate needs no challenge") {
     CHECK(EVP_PKEY_eq(X509_get0_pubkey(renewed), renewal_csr.key.get()) == 1);
     CHECK(std::find(serials.begin(), serials.end(), scep::SerialHex(renewed)) == serials.end());
     serials.push_back(scep::SerialHex(renewed));
+    e.cert = scep::UpRef(renewed);
+    e.device.key = scep::UpRef(renewal_csr.key.get());
+  }
+  // The superseded certificates are revoked; the newest is not.
+  const auto revoked = test::ListCerts(e.gw.data_dir());
+  for (std::size_t i = 0; i < serials.size(); ++i) {
+    const auto line_start = revoked.output.find(serials[i]);
+    REQUIRE(line_start != std::string::npos);
+    const std::string line = revoked.output.substr(line_start, revoked.output.find('\n', line_start) - line_start);
+    CHECK(line.find(i + 1 < serials.size() ? "revoked" : "issued") != std::string::npos);
   }
   // Control: the same challenge-less CSR with only its self-signed certificate behind it is refused.
   CheckFailure(e.client.Enroll(renewal_csr), FailInfo::BadRequest);

@@ -277,3 +277,76 @@ TEST_CASE("Put refuses a certificate without serial or DER") {
   REQUIRE(count.ok());
   CHECK(*count == 0);
 }
+
+namespace {
+
+// Schema version 1 exactly as it shipped, with one certificate in it: what a gateway upgraded in place finds.
+void WriteVersion1File(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const char* sql = R"sql(
+    CREATE TABLE issued_certs (
+      serial TEXT NOT NULL PRIMARY KEY, issuer TEXT NOT NULL, subject TEXT NOT NULL, sans TEXT NOT NULL,
+      not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, issued_at INTEGER NOT NULL,
+      transaction_id TEXT NOT NULL, request_fingerprint TEXT NOT NULL, message_type TEXT NOT NULL,
+      der BLOB NOT NULL, status TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
+      revoked_at INTEGER NOT NULL DEFAULT 0, revocation_reason INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX issued_certs_by_transaction ON issued_certs (transaction_id);
+    CREATE INDEX issued_certs_by_status ON issued_certs (status);
+    CREATE INDEX issued_certs_by_issued_at ON issued_certs (issued_at, serial);
+    INSERT INTO issued_certs VALUES ('0B01', 'CN=Test CA', 'CN=old', 'DNS:old.example', 1, 2, 1, 'txn-old',
+                                     'ff', 'PKCSReq', x'3082000100ff', 'revoked', 5, 1);
+    PRAGMA user_version = 1;
+  )sql";
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+int CountTables(const std::string& path, const std::string& where) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  const std::string sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND " + where;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int count = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a version 1 file migrates to version 2 with its certificates intact") {
+  TempDir dir;
+  const std::string path = dir.File("v1.db");
+  WriteVersion1File(path);
+  REQUIRE(CountTables(path, "name IN ('one_time_challenges', 'enrollment_requests')") == 0);
+
+  auto store = OpenStore(path);
+  CHECK(store->Check().ok());  // Check compares the file's version with kSchemaVersion
+  CHECK(CountTables(path, "name IN ('one_time_challenges', 'enrollment_requests')") == 2);
+  auto old = store->FindBySerial("0B01");
+  REQUIRE(old.ok());
+  REQUIRE(old->has_value());
+  CHECK((*old)->transaction_id == "txn-old");
+  CHECK((*old)->status == CertStatus::Revoked);
+  CHECK((*old)->revocation_reason == 1);
+  CHECK((*old)->der == std::vector<std::uint8_t>{0x30, 0x82, 0x00, 0x01, 0x00, 0xFF});
+  REQUIRE(store->Put(MakeCert("0B02", "txn-new", 10)).ok());
+  auto count = store->Count();
+  REQUIRE(count.ok());
+  CHECK(*count == 2);
+  store.reset();
+
+  // Opening again finds nothing left to migrate.
+  auto reopened = OpenStore(path);
+  CHECK(reopened->Check().ok());
+  auto reopened_count = reopened->Count();
+  REQUIRE(reopened_count.ok());
+  CHECK(*reopened_count == 2);
+}
