@@ -8,6 +8,8 @@
 // <data_dir>/notify.lock), so a CLI opened with webhooks beside a running gateway sends nothing twice.
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -46,7 +48,11 @@ class AuditLog final : public AuditSink {
 
   std::filesystem::path path_;
   int fd_ = -1;             // O_WRONLY | O_APPEND
-  std::mutex write_mutex_;  // one write + fsync at a time, so Record returns only once its own line is durable
+  std::mutex write_mutex_;            // guards the counters below and orders the write() calls
+  std::condition_variable synced_;    // signalled when a flush ends
+  std::uint64_t lines_written_ = 0;   // guarded by write_mutex_
+  std::uint64_t lines_synced_ = 0;    // guarded by write_mutex_: lines covered by a finished fdatasync
+  bool syncing_ = false;              // guarded by write_mutex_: a flush is running (outside the mutex)
   std::unique_ptr<Delivery> delivery_;
 };
 

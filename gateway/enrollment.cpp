@@ -28,6 +28,24 @@ std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 constexpr int kReasonSuperseded = 4;  // RFC 5280 CRLReason
 
+scep::Bytes PublicKeyDer(const X509_REQ* req) {
+  const X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(const_cast<X509_REQ*>(req));
+  const int size = spki == nullptr ? -1 : i2d_X509_PUBKEY(spki, nullptr);
+  if (size <= 0) return {};
+  scep::Bytes der(static_cast<std::size_t>(size));
+  unsigned char* out = der.data();
+  return i2d_X509_PUBKEY(spki, &out) == size ? der : scep::Bytes();
+}
+
+// certmonger rebuilds the CSR when asked to resubmit a pending request (a fresh random subjectKeyIdentifier inside),
+// keeping its transactionID, which it derives from the key: the same key and subject are the same request.
+bool SameKeyAndSubject(const scep::Bytes& held_csr, const scep::CertificationRequest& csr) {
+  auto held = scep::ParsePkcsReq(held_csr);
+  if (!held || held->subject != csr.subject) return false;
+  const scep::Bytes key = PublicKeyDer(csr.req.get());
+  return !key.empty() && key == PublicKeyDer(held->req.get());
+}
+
 void AddNames(std::vector<std::string>& out, const std::string& prefix, const std::vector<std::string>& names) {
   for (const std::string& name : names) out.push_back(prefix + name);
 }
@@ -54,7 +72,7 @@ scep::Result<scep::Bytes> ScepService::EnrollLocked(Request& r, const scep::Cert
   auto held = requests_.FindByTransaction(r.message.transaction_id);
   if (!held) return held.error();
   if (*held) {
-    if ((*held)->request_fingerprint != fingerprint) {
+    if ((*held)->request_fingerprint != fingerprint && !SameKeyAndSubject((*held)->csr, csr)) {
       return Refuse("transactionID already used for a different request");
     }
     return FollowRequest(r, **held);

@@ -22,29 +22,14 @@ if ! command -v certmonger >/dev/null || ! command -v getcert >/dev/null || [[ !
   exit 1
 fi
 
-# A private daemon: its own state dirs, lock file and socket. CERTMONGER_SYSTEM_LOCK_FILE matters: without it
-# the daemon waits for ever on the machine-wide lock if another certmonger runs.
+# A private daemon (lib.sh: certmonger_start), its state in $D.
 D=$WORK
-mkdir -p "$D/requests" "$D/cas" "$D/tmp" "$D/local" "$D/out"
 # The daemon reads certmonger.conf ([defaults] digest) only when it starts, so a case that needs another
 # digest restarts it (its state stays in $D).
 DAEMON_DIGEST=""
-stop_daemon() {
-  local pid
-  pid=$(cat "$D/certmonger.pid" 2>/dev/null) || return 0
-  kill "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -f "$D/certmonger.pid" "$D/sock"
-}
+stop_daemon() { certmonger_stop "$D"; }
 start_daemon() { # digest
-  stop_daemon
-  printf '[defaults]\ndigest = %s\n' "$1" >"$D/certmonger.conf"
-  env CERTMONGER_SYSTEM_LOCK_FILE="$D/lock" CERTMONGER_REQUESTS_DIR="$D/requests" CERTMONGER_CAS_DIR="$D/cas" \
-    CERTMONGER_TMPDIR="$D/tmp" CERTMONGER_LOCAL_CA_DIR="$D/local" CERTMONGER_CONFIG_DIR="$D" \
-    certmonger -d 1 -L -P "$D/sock" >>"$D/daemon.log" 2>&1 &
-  echo $! >"$D/certmonger.pid" # run-all.sh kills it too, should this script be killed
-  for ((i = 0; i < 100; i++)); do [[ -S $D/sock ]] && break; sleep 0.1; done
-  [[ -S $D/sock ]] || { fail setup "certmonger daemon did not start: $(tail -n 1 "$D/daemon.log")"; exit 1; }
+  certmonger_start "$D" "$1" || { fail setup "certmonger daemon did not start: $(tail -n 1 "$D/daemon.log")"; exit 1; }
   DAEMON_DIGEST=$1
 }
 trap stop_daemon EXIT
@@ -70,12 +55,10 @@ wait_status() { # id [cert_file old_serial]
   done
   echo "TIMEOUT($s)"
 }
-ca_error() { getcert list -i "$1" | sed -n 's/^[[:space:]]*ca-error: //p'; }
+ca_error() { certmonger_ca_error "$1"; }
 
 # The CSR the daemon built, from its request file (the file is named by date, so find it by id).
-request_csr() { # id out
-  sed -n '/^csr=/,/END CERTIFICATE REQUEST/p' "$(grep -lx "id=$1" "$D"/requests/*)" | sed 's/^csr=//; s/^ //' >"$2"
-}
+request_csr() { certmonger_csr "$D" "$@"; } # id out
 
 # Daemon log lines written since byte offset $1 (to see which cipher/digest it picked for one request).
 log_since() { tail -c +"$(($1 + 1))" "$D/daemon.log"; }

@@ -6,7 +6,11 @@
 #   GW_URL      SCEP URL of the RSA-CA gateway           GW_DATA     its data dir    GW_LOG     its log file
 #   GW_EC_URL   SCEP URL of the EC-CA gateway (CA + RA)  GW_EC_DATA  its data dir    GW_EC_LOG  its log file
 #   PROXY_URL   base URL of scep-proxy.py in front of the RSA gateway (path /drop=CAPS/... filters GetCACaps)
-#   CHALLENGE   the static challenge both gateways demand
+#   CHALLENGE   the static challenge both gateways demand (and the manual-approval gateway)
+#   NDES_BASE   http://127.0.0.1:PORT of the gateway started from examples/ndes.yaml (NDES_URL: its mscep.dll URL)
+#   NDES_DATA   its data dir    NDES_LOG   its log file    NDES_ADMIN_USER/NDES_ADMIN_PASSWORD   for /certsrv/mscep_admin/
+#   PEND_URL    SCEP URL of the gateway with policy.approval: manual    PEND_DATA   its data dir   PEND_LOG   its log
+#               (the NDES_* and PEND_* variables are set only when ndes.sh / pending.sh run)
 #   WORK        a scratch directory for this client (removed by run-all.sh)
 #   CLIENT      the client name printed in every result line
 
@@ -86,4 +90,53 @@ fetch_ca_pem() { # url out_pem
     fi
   done
   return 1
+}
+
+# pki prints harmless "plugin ... failed to load" / TPM lines on stderr; the last other line says why it failed.
+pki_last_error() { grep -v "plugin '\|TPM 2.0\|^ *using \|^ *reached " "$1" | tail -n 1; }
+
+# A private certmonger daemon in DIR: its own state dirs, lock file and socket (no D-Bus, no systemd).
+# CERTMONGER_SYSTEM_LOCK_FILE matters: without it the daemon waits for ever on the machine-wide lock if another
+# certmonger runs. getcert reaches it through CERTMONGER_PVT_ADDRESS=unix:path=DIR/sock. The daemon reads
+# certmonger.conf ([defaults] digest) only when it starts. DIR/certmonger.pid lets run-all.sh kill a daemon left
+# behind by a killed script. Returns 1 if the socket does not appear within 10 s.
+certmonger_start() { # dir [digest]
+  local dir=$1 i
+  certmonger_stop "$dir"
+  mkdir -p "$dir/requests" "$dir/cas" "$dir/tmp" "$dir/local" "$dir/out"
+  printf '[defaults]\ndigest = %s\n' "${2:-sha256}" >"$dir/certmonger.conf"
+  env CERTMONGER_SYSTEM_LOCK_FILE="$dir/lock" CERTMONGER_REQUESTS_DIR="$dir/requests" CERTMONGER_CAS_DIR="$dir/cas" \
+    CERTMONGER_TMPDIR="$dir/tmp" CERTMONGER_LOCAL_CA_DIR="$dir/local" CERTMONGER_CONFIG_DIR="$dir" \
+    certmonger -d 1 -L -P "$dir/sock" >>"$dir/daemon.log" 2>&1 &
+  echo $! >"$dir/certmonger.pid"
+  for ((i = 0; i < 100; i++)); do [[ -S $dir/sock ]] && return 0; sleep 0.1; done
+  return 1
+}
+certmonger_stop() { # dir
+  local pid
+  pid=$(cat "$1/certmonger.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -f "$1/certmonger.pid" "$1/sock"
+}
+certmonger_status() { getcert list -i "$1" | sed -n 's/^[[:space:]]*status: //p'; } # id
+certmonger_ca_error() { getcert list -i "$1" | sed -n 's/^[[:space:]]*ca-error: //p'; } # id
+
+# The CSR certmonger built for request ID, from its request file in DIR/requests (named by date, so found by id).
+certmonger_csr() { # dir id out
+  sed -n '/^csr=/,/END CERTIFICATE REQUEST/p' "$(grep -lx "id=$2" "$1"/requests/*)" | sed 's/^csr=//; s/^ //' >"$3"
+}
+
+# Waits at most SECONDS for request ID to reach a final status and prints it (TIMEOUT(last status) otherwise).
+# CA_WORKING (submitted, or PENDING at the CA) and the NEED_SCEP_* / SUBMITTING states are transient.
+certmonger_wait() { # id seconds
+  local s="" deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    s=$(certmonger_status "$1")
+    case $s in
+      MONITORING | CA_REJECTED | CA_UNREACHABLE | CA_UNCONFIGURED | NEED_GUIDANCE | NEED_*KEY*) echo "$s"; return ;;
+    esac
+    sleep 0.3
+  done
+  echo "TIMEOUT($s)"
 }
