@@ -11,7 +11,7 @@
 #     caps list that one (so SHA-1 and SHA-512 need the proxy too);
 #   * renewal (`getcert rekey`) is a PKCSReq (19) with a new key, signed by the current certificate;
 #   * an EC key is refused by the daemon itself (status NEED_SCEP_RSA_CLIENT_KEY), so no EC device key;
-#   * the daemon polls (CertPoll) only after a PENDING reply, which the gateway never sends;
+#   * the daemon asks again only after a PENDING reply: see pending.sh;
 set -euo pipefail
 CLIENT=certmonger
 # shellcheck source=interop/lib.sh

@@ -9,7 +9,7 @@
 #     through scep-proxy.py with POSTPKIOperation removed from the caps;
 #   * renewal = rerun with the issued certificate in -certificate -> RenewalReq (17), same key;
 #   * RSA keys only (an EC key file is refused), so no EC device-key case;
-#   * polling (resending the PKCSReq every 30 s) needs PENDING, which the gateway never answers.
+#   * polling (resending the PKCSReq every 30 s) follows PENDING: see pending.sh.
 set -euo pipefail
 CLIENT=micromdm
 # shellcheck source=interop/lib.sh

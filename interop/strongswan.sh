@@ -9,8 +9,7 @@
 #     ("AES_CBC encryption algorithm not supported by CA") and it never uses GET once the caps hold AES,
 #     DES3 or SHA-256. So the cases are 3DES with SHA-1, SHA-256 and SHA-512, all by POST;
 #   * renewal: a new key, signed by the old cert/key -> RenewalReq (17);
-#   * RSA keys only (`--scep` refuses an ECDSA key); polling (CertPoll) needs PENDING, which the gateway
-#     never answers.
+#   * RSA keys only (`--scep` refuses an ECDSA key); polling (CertPoll) after PENDING is in pending.sh.
 set -euo pipefail
 CLIENT=strongswan
 # shellcheck source=interop/lib.sh
