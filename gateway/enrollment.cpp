@@ -22,6 +22,11 @@ bool IsSelfSigned(X509* cert) {
   return X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(cert)) == 0;
 }
 
+// A RenewalReq, or a PKCSReq signed by some CA's certificate: possibly a renewal (Authorize decides).
+bool MayBeRenewal(const scep::PkiMessage& message) {
+  return message.message_type == scep::MessageType::RenewalReq || !IsSelfSigned(message.signer_cert());
+}
+
 scep::Error Refuse(std::string why) { return scep::MakeError(scep::ErrorCode::BadRequest, std::move(why)); }
 
 std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -77,6 +82,9 @@ scep::Result<scep::Bytes> ScepService::EnrollLocked(Request& r, const scep::Cert
     }
     return FollowRequest(r, **held);
   }
+  // Refused before the challenge is looked at, so that a one-time password is not used up by a request that
+  // cannot succeed anyway: only a renewal may reuse the transactionID of an issued certificate.
+  if (*existing && !MayBeRenewal(r.message)) return Refuse("transactionID already used for a different request");
   auto renewal = Authorize(r, csr);
   if (!renewal) return renewal.error();
   if (*existing && !*renewal) return Refuse("transactionID already used for a different request");
@@ -107,6 +115,7 @@ PolicyDecision ScepService::Decide(const Request& r, const scep::CertificationRe
   AddNames(q.sans, "IP:", csr.sans.ip);
   AddNames(q.sans, "email:", csr.sans.email);
   AddNames(q.sans, "URI:", csr.sans.uri);
+  q.key_usage = KeyUsageNames(csr.key_usage.value_or(0));
   q.key_type = csr.key.type;
   q.key_bits = csr.key.bits;
   q.challenge = csr.challenge_password.value_or("");

@@ -135,6 +135,14 @@ std::string Article(std::string_view san_type) {
 
 }  // namespace
 
+std::vector<std::string> KeyUsageNames(std::uint32_t bits) {
+  std::vector<std::string> names;
+  for (const auto& [name, bit] : kKeyUsageBits) {
+    if ((bits & bit) != 0) names.emplace_back(name);
+  }
+  return names;
+}
+
 std::string to_string(Decision decision) {
   switch (decision) {
     case Decision::Issue: return "issue";

@@ -3,8 +3,10 @@
 // (forced RDNs, dropped SANs, capped validity). No I/O: the webhook is policy_webhook.h, the store is elsewhere.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ca-backend/cert_issuer.h"
 #include "config/gateway_config.h"
@@ -21,6 +23,9 @@ struct PolicyDecision {
   std::string template_kind;        // "signature", "encryption", "general"
   ca::CertTemplate cert_template;   // what to issue with, policy changes applied
 };
+
+// The RFC 5280 names of the keyUsage bits set in `bits` (X509v3_KU_* values), in RFC order.
+[[nodiscard]] std::vector<std::string> KeyUsageNames(std::uint32_t bits);
 
 class EnrollmentPolicy {
  public:

@@ -103,6 +103,12 @@ scep::Result<std::unique_ptr<Endpoint>> BuildEndpoint(Gateway& gw, const config:
   ep->ca_name = "ca";
   if (ep_cfg.ca) {
     ca_dir = gw.config.data_dir + "/endpoints/" + ep_cfg.name;
+    // EmbeddedCa::Init makes only the last directory level; the parent is the gateway's, owner-only like data_dir.
+    std::error_code ec;
+    if (std::filesystem::create_directories(gw.config.data_dir + "/endpoints", ec)) {
+      ::chmod((gw.config.data_dir + "/endpoints").c_str(), 0700);
+    }
+    if (ec) return Fail("cannot create " + gw.config.data_dir + "/endpoints: " + ec.message());
     ep->ca_name = ep_cfg.name;
     auto created = EnsureCa(ca_dir, *ep_cfg.ca);
     if (!created) return created.error();

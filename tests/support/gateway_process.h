@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -66,6 +67,7 @@ struct GatewayOptions {
   std::string config_yaml;                   // written to a file and passed as --config when not empty
   std::vector<std::string> extra_args;       // appended to `serve ...`
   std::filesystem::path data_dir;            // empty: a fresh one inside the process's temp dir
+  std::filesystem::path config_file;         // passed as --config as it is (a file of the repo); wins over config_yaml
 };
 
 // A loopback port nobody listens on right now: bind port 0, read the port back, close. Another process may take
@@ -136,13 +138,22 @@ class GatewayProcess {
   std::filesystem::path ca_pem() const { return data_dir_ / "ca.pem"; }
   std::string Log() const { return ReadText(log_path_); }
   std::filesystem::path temp(const std::string& name) const { return dir_ / name; }
+  std::filesystem::path store_path() const { return data_dir_ / "store.sqlite"; }
+  // The CLI against this gateway's data dir while it runs ("requests approve 3"): --data-dir is appended.
+  int Cli(const std::string& args, std::string* output = nullptr) const {
+    return RunGatewayCli(args + " --data-dir '" + data_dir_.string() + "'", output);
+  }
 
  private:
   bool Spawn() {
     std::vector<std::string> args{GatewayBinary().string(), "serve",      "--data-dir",
                                   data_dir_.string(),       "--listen",   "127.0.0.1:" + std::to_string(port_)};
     if (!options_.challenge.empty()) args.insert(args.end(), {"--challenge", options_.challenge});
-    if (!options_.config_yaml.empty()) args.insert(args.end(), {"--config", (dir_ / "gateway.yaml").string()});
+    if (!options_.config_file.empty()) {
+      args.insert(args.end(), {"--config", options_.config_file.string()});
+    } else if (!options_.config_yaml.empty()) {
+      args.insert(args.end(), {"--config", (dir_ / "gateway.yaml").string()});
+    }
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -193,5 +204,70 @@ class GatewayProcess {
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
+
+// Runs one SQL statement on a gateway's store while the gateway runs (WAL mode: the gateway keeps serving). Only for
+// what a test cannot wait for, such as moving an expiry into the past; returns an error text, empty on success.
+inline std::string ExecSql(const std::filesystem::path& db_path, const std::string& sql, int* changes = nullptr) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    error = "cannot open " + db_path.string();
+  } else {
+    sqlite3_busy_timeout(db, 10000);
+    char* message = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      error = message != nullptr ? message : "sqlite3_exec failed";
+    } else if (changes != nullptr) {
+      *changes = sqlite3_changes(db);
+    }
+    sqlite3_free(message);
+  }
+  sqlite3_close(db);
+  return error;
+}
+
+// One HTTP/1.1 request over a fresh socket, the whole response as it came (status line, headers, body): for the
+// headers HttpClient does not return (WWW-Authenticate). `extra_headers` are "Name: value\r\n" lines.
+struct RawHttpResponse {
+  int status = 0;
+  std::string head;  // status line and headers
+  std::string body;
+  std::string error;
+};
+
+inline RawHttpResponse RawHttpGet(std::uint16_t port, const std::string& target,
+                                  const std::string& extra_headers = {}) {
+  RawHttpResponse r;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) ::close(fd);
+    r.error = "cannot connect";
+    return r;
+  }
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    r.error = "cannot send";
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; r.error.empty() && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto end = text.find("\r\n\r\n");
+  if (end == std::string::npos || text.size() < 12) {
+    if (r.error.empty()) r.error = "no HTTP response";
+    return r;
+  }
+  r.head = text.substr(0, end);
+  r.body = text.substr(end + 4);
+  r.status = std::atoi(text.c_str() + 9);
+  return r;
+}
 
 }  // namespace test

@@ -15,6 +15,8 @@
 #include "gateway/http_client.h"
 #include "scep/algorithms.h"
 #include "scep/ca_caps.h"
+#include "scep/degenerate_certs.h"
+#include "scep/message_content.h"
 #include "scep/pki_message.h"
 #include "scep/pki_request.h"
 
@@ -26,6 +28,9 @@ struct DeviceSpec {
   std::vector<std::pair<std::string, std::string>> subject{{"O", "Integration Tests"}, {"CN", "device"}};
   std::string sans;       // OpenSSL syntax: "DNS:a.example,IP:10.0.0.1,email:a@b.example,URI:https://x/"
   std::string challenge;  // the challengePassword attribute; empty: none
+  std::string key_usage;           // keyUsage to request, OpenSSL syntax ("digitalSignature"); empty: none
+  std::string extended_key_usage;  // extendedKeyUsage likewise ("clientAuth"); empty: none
+  int rsa_bits = 2048;             // size of the RSA key MakeDevice generates when it is not given one
 };
 
 // What a device owns: its key, its PKCS#10 request, and the self-signed certificate it signs a first request with.
@@ -52,7 +57,8 @@ inline scep::UniquePtr<X509_NAME> MakeName(const std::vector<std::pair<std::stri
 // SHA-256. `key` is shared (up-ref'd) when given, to save RSA key generation; otherwise a new RSA-2048 key is made.
 inline Device MakeDevice(const DeviceSpec& spec, EVP_PKEY* key = nullptr) {
   Device d;
-  d.key = key != nullptr ? scep::UpRef(key) : scep::UniquePtr<EVP_PKEY>(EVP_RSA_gen(2048));
+  d.key = key != nullptr ? scep::UpRef(key)
+                         : scep::UniquePtr<EVP_PKEY>(EVP_RSA_gen(static_cast<unsigned>(spec.rsa_bits)));
   d.csr.reset(X509_REQ_new());
   auto name = MakeName(spec.subject);
   if (!d.key || !d.csr || !name || X509_REQ_set_version(d.csr.get(), X509_REQ_VERSION_1) != 1 ||
@@ -60,17 +66,27 @@ inline Device MakeDevice(const DeviceSpec& spec, EVP_PKEY* key = nullptr) {
     d.error = "cannot start the CSR";
     return d;
   }
-  if (!spec.sans.empty()) {
+  const std::pair<int, const std::string*> wanted[] = {{NID_subject_alt_name, &spec.sans},
+                                                       {NID_key_usage, &spec.key_usage},
+                                                       {NID_ext_key_usage, &spec.extended_key_usage}};
+  scep::UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
+  if (!exts) {
+    d.error = "cannot make the extension list";
+    return d;
+  }
+  for (const auto& [nid, value] : wanted) {
+    if (value->empty()) continue;
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, nullptr, nullptr, d.csr.get(), nullptr, 0);
-    scep::UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
-    scep::UniquePtr<X509_EXTENSION> san(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_subject_alt_name, spec.sans.c_str()));
-    if (!exts || !san || sk_X509_EXTENSION_push(exts.get(), san.get()) == 0) {
-      d.error = "cannot make the subjectAltName extension from '" + spec.sans + "'";
+    scep::UniquePtr<X509_EXTENSION> ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value->c_str()));
+    if (!ext || sk_X509_EXTENSION_push(exts.get(), ext.get()) == 0) {
+      d.error = std::string("cannot make the ") + OBJ_nid2sn(nid) + " extension from '" + *value + "'";
       return d;
     }
-    san.release();  // owned by the stack now
+    ext.release();  // owned by the stack now
+  }
+  if (sk_X509_EXTENSION_num(exts.get()) > 0) {
     if (X509_REQ_add_extensions(d.csr.get(), exts.get()) != 1) {
       d.error = "cannot add the extension request";
       return d;
@@ -198,6 +214,9 @@ struct ScepReply {
   std::string body;
   std::optional<scep::PkiMessage> rep;  // the parsed CertRep (HTTP 200 only)
   bool signature_ok = false;            // VerifyPkiMessage on the CertRep
+  // The CertRep's signer is the certificate GetCACert published for signing replies: the signing RA of a split
+  // RA, the RA of a single RA, otherwise the CA (false before FetchCa).
+  bool signed_by_published_signer = false;
   std::string open_error;               // SUCCESS whose envelope would not open
   std::vector<scep::UniquePtr<X509>> certs;     // SUCCESS: the certificates in the envelope
   std::vector<scep::UniquePtr<X509_CRL>> crls;  // SUCCESS: the CRLs in the envelope
@@ -239,6 +258,10 @@ class ScepTestClient {
   const std::string& path() const { return path_; }
   X509* ca() const { return ca_.get(); }
   X509* recipient() const { return recipient_.get(); }
+  // Whose signature CertReps should carry, as GetCACert told (see ScepReply::signed_by_published_signer).
+  X509* reply_signer() const { return reply_signer_.get(); }
+  // Every certificate of the last GetCACert, in the order sent.
+  const std::vector<scep::UniquePtr<X509>>& published() const { return published_; }
 
   std::string Target(const std::string& query) const { return path_ + "?" + query; }
 
@@ -248,23 +271,33 @@ class ScepTestClient {
     if (!resp) return resp.error().ToString();
     if (resp->status != 200) return "GetCACert: HTTP " + std::to_string(resp->status);
     const scep::ByteView body = scep::AsBytes(resp->body);
+    ca_.reset();
+    recipient_.reset();
+    reply_signer_.reset();
+    published_.clear();
     if (resp->content_type == scep::kCaCertContentType) {
       auto cert = scep::CertFromDer(body);
       if (!cert) return "GetCACert: not a DER certificate";
       ca_ = std::move(*cert);
       recipient_ = scep::UpRef(ca_.get());
+      reply_signer_ = scep::UpRef(ca_.get());
+      published_.push_back(scep::UpRef(ca_.get()));
       return {};
     }
     auto p7 = scep::ParseDegenerateCerts(body);
     if (!p7) return "GetCACert: content type '" + resp->content_type + "' and not a certs-only PKCS#7";
+    // As Windows clients choose: encrypt to the RA with keyEncipherment, expect replies from the one with
+    // digitalSignature (one RA may be both).
     for (auto& cert : p7->certs) {
+      published_.push_back(scep::UpRef(cert.get()));
       const bool self_signed = X509_check_issued(cert.get(), cert.get()) == X509_V_OK;
+      const std::uint32_t usage = X509_get_key_usage(cert.get());
       if (self_signed && !ca_) ca_ = scep::UpRef(cert.get());
-      if (!self_signed && !recipient_ && (X509_get_key_usage(cert.get()) & KU_KEY_ENCIPHERMENT)) {
-        recipient_ = scep::UpRef(cert.get());
-      }
+      if (!self_signed && !recipient_ && (usage & KU_KEY_ENCIPHERMENT)) recipient_ = scep::UpRef(cert.get());
+      if (!self_signed && !reply_signer_ && (usage & KU_DIGITAL_SIGNATURE)) reply_signer_ = scep::UpRef(cert.get());
     }
     if (!ca_ || !recipient_) return "GetCACert: no self-signed CA or no encryption RA in the PKCS#7";
+    if (!reply_signer_) reply_signer_ = scep::UpRef(ca_.get());
     return {};
   }
 
@@ -327,6 +360,8 @@ class ScepTestClient {
     }
     r.rep = std::move(*rep);
     r.signature_ok = scep::VerifyPkiMessage(*r.rep).ok();
+    r.signed_by_published_signer = reply_signer_ && r.rep->signer_cert() != nullptr &&
+                                   X509_cmp(r.rep->signer_cert(), reply_signer_.get()) == 0;
     if (r.rep->pki_status != scep::PkiStatus::Success) return;
     auto opened = scep::OpenCertRep(*r.rep, signer_cert, signer_key);
     if (!opened) {
@@ -344,6 +379,38 @@ class ScepTestClient {
     return Send(d.csr_der, cert, key, o);
   }
 
+  // CertPoll (GetCertInitial) for the device's request: IssuerAndSubject of the CA (from GetCACert) and the CSR's
+  // subject, under `transaction_id`, signed like the original request.
+  ScepReply Poll(const Device& d, const std::string& transaction_id, RequestOptions o = {}) {
+    ScepReply r;
+    if (!ca_) {
+      r.error = "Poll before FetchCa";
+      return r;
+    }
+    auto ias = scep::EncodeIssuerAndSubject(X509_get_subject_name(ca_.get()), X509_REQ_get_subject_name(d.csr.get()));
+    if (!ias) {
+      r.error = "cannot encode IssuerAndSubject: " + ias.error().ToString();
+      return r;
+    }
+    o.type = scep::MessageType::CertPoll;
+    o.transaction_id = transaction_id;
+    X509* cert = o.signer_cert != nullptr ? o.signer_cert : d.self_signed.get();
+    EVP_PKEY* key = o.signer_key != nullptr ? o.signer_key : d.key.get();
+    return Send(*ias, cert, key, o);
+  }
+
+  // GetCRL for the CA that issued `cert`, signed by `cert` and `key`: IssuerAndSerialNumber of `cert`.
+  ScepReply GetCrl(X509* cert, EVP_PKEY* key, RequestOptions o = {}) {
+    ScepReply r;
+    auto ias = scep::EncodeIssuerAndSerial(X509_get_issuer_name(cert), X509_get0_serialNumber(cert));
+    if (!ias) {
+      r.error = "cannot encode IssuerAndSerialNumber: " + ias.error().ToString();
+      return r;
+    }
+    o.type = scep::MessageType::GetCrl;
+    return Send(*ias, cert, key, o);
+  }
+
  private:
   scep::Result<gateway::HttpClientResponse> Transmit(const scep::Bytes& der, Transport t) {
     const std::string body(der.begin(), der.end());
@@ -359,6 +426,58 @@ class ScepTestClient {
   std::string path_;
   scep::UniquePtr<X509> ca_;
   scep::UniquePtr<X509> recipient_;
+  scep::UniquePtr<X509> reply_signer_;
+  std::vector<scep::UniquePtr<X509>> published_;
 };
+
+// ---- looking at issued certificates -------------------------------------------------------------------------------
+
+// The extendedKeyUsage OIDs of `cert`, dotted ("1.3.6.1.5.5.7.3.2"); empty without the extension.
+inline std::vector<std::string> ExtendedKeyUsages(X509* cert) {
+  std::vector<std::string> out;
+  scep::UniquePtr<EXTENDED_KEY_USAGE> eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    char buf[128] = {};
+    OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku.get(), i), 1);
+    out.emplace_back(buf);
+  }
+  return out;
+}
+
+// The DNS names and e-mail addresses of `cert`'s subjectAltName as "DNS:x" / "email:y" (other types: "other").
+inline std::vector<std::string> SubjectAltNames(X509* cert) {
+  std::vector<std::string> out;
+  scep::UniquePtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_DNS && name->type != GEN_EMAIL) {
+      out.emplace_back("other");
+      continue;
+    }
+    const ASN1_IA5STRING* text = name->d.ia5;
+    out.push_back((name->type == GEN_DNS ? "DNS:" : "email:") +
+                  std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                              static_cast<std::size_t>(ASN1_STRING_length(text))));
+  }
+  return out;
+}
+
+// The value of the first `field` ("O", "CN") of a certificate's subject; "" when it has none.
+inline std::string SubjectField(X509* cert, const std::string& field) {
+  const X509_NAME* name = X509_get_subject_name(cert);
+  const int nid = OBJ_txt2nid(field.c_str());
+  const int index = nid == NID_undef ? -1 : X509_NAME_get_index_by_NID(name, nid, -1);
+  if (index < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                     static_cast<std::size_t>(ASN1_STRING_length(data)));
+}
+
+// The value of an "Authorization" header for HTTP Basic (RFC 7617).
+inline std::string BasicAuthorization(const std::string& user, const std::string& password) {
+  return "Basic " + Base64(scep::AsBytes(user + ":" + password));
+}
 
 }  // namespace test
