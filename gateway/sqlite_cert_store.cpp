@@ -180,66 +180,40 @@ scep::Result<std::unique_ptr<SqliteCertStore>> SqliteCertStore::Open(const std::
 }
 
 scep::Result<void> SqliteCertStore::PrepareStatements() {
-  struct Wanted {
-    sqlite::Statement* slot;
-    sqlite3* db;
-    std::string sql;
-  };
-  sqlite3* w = writer_db_.get();
-  sqlite3* r = reader_db_.get();
   const std::string placeholders = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14";
-  const Wanted wanted[] = {
-      {&writer_stmts_.begin, w, "BEGIN IMMEDIATE"},
-      {&writer_stmts_.commit, w, "COMMIT"},
-      {&writer_stmts_.rollback, w, "ROLLBACK"},
-      {&writer_stmts_.insert, w,
-       std::string("INSERT INTO issued_certs (") + kColumns + ") VALUES (" + placeholders + ")"},
+  const sqlite::WantedStatement writer[] = {
+      {&writer_stmts_.begin, "BEGIN IMMEDIATE"},
+      {&writer_stmts_.commit, "COMMIT"},
+      {&writer_stmts_.rollback, "ROLLBACK"},
+      {&writer_stmts_.insert, std::string("INSERT INTO issued_certs (") + kColumns + ") VALUES (" + placeholders + ")"},
       // Only an issued certificate changes: a second revocation keeps the first date and reason.
-      {&writer_stmts_.revoke, w,
+      {&writer_stmts_.revoke,
        "UPDATE issued_certs SET status = 'revoked', revoked_at = ?2, revocation_reason = ?3 "
        "WHERE serial = ?1 AND status = 'issued'"},
-      {&writer_stmts_.exists, w, "SELECT 1 FROM issued_certs WHERE serial = ?1"},
-      // rowid breaks ties between rows issued in the same second: the later insert is the more recent.
-      {&reader_stmts_.by_transaction, r,
-       Select("WHERE transaction_id = ?1 ORDER BY issued_at DESC, rowid DESC LIMIT 1")},
-      {&reader_stmts_.by_serial, r, Select("WHERE serial = ?1")},
-      {&reader_stmts_.list, r, Select("ORDER BY issued_at, serial")},
-      {&reader_stmts_.list_revoked, r, Select("WHERE status = 'revoked' ORDER BY revoked_at, serial")},
-      {&reader_stmts_.count, r, "SELECT count(*) FROM issued_certs"},
-      {&reader_stmts_.schema_version, r, "PRAGMA user_version"},
+      {&writer_stmts_.exists, "SELECT 1 FROM issued_certs WHERE serial = ?1"},
   };
-  for (const Wanted& want : wanted) {
-    auto stmt = sqlite::Prepare(want.db, want.sql);
-    if (!stmt) return stmt.error();
-    *want.slot = std::move(*stmt);
-  }
-  return {};
+  const sqlite::WantedStatement reader[] = {
+      // rowid breaks ties between rows issued in the same second: the later insert is the more recent.
+      {&reader_stmts_.by_transaction, Select("WHERE transaction_id = ?1 ORDER BY issued_at DESC, rowid DESC LIMIT 1")},
+      {&reader_stmts_.by_serial, Select("WHERE serial = ?1")},
+      {&reader_stmts_.list, Select("ORDER BY issued_at, serial")},
+      {&reader_stmts_.list_revoked, Select("WHERE status = 'revoked' ORDER BY revoked_at, serial")},
+      {&reader_stmts_.count, "SELECT count(*) FROM issued_certs"},
+      {&reader_stmts_.schema_version, "PRAGMA user_version"},
+  };
+  if (auto prepared = sqlite::PrepareAll(writer_db_.get(), writer); !prepared) return prepared.error();
+  return sqlite::PrepareAll(reader_db_.get(), reader);
 }
 
 std::uint64_t SqliteCertStore::commit_batches() const { return commit_batches_.load(std::memory_order_relaxed); }
 
 scep::Result<std::optional<IssuedCert>> SqliteCertStore::ReadOne(sqlite3_stmt* stmt, std::string_view key) {
-  sqlite::StatementUse use(stmt);
   sqlite::BindText(stmt, 1, key);
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_DONE) return std::optional<IssuedCert>();
-  if (rc != SQLITE_ROW) return sqlite::ErrorFrom(reader_db_.get(), "look up certificate " + std::string(key));
-  auto cert = DecodeRow(stmt);
-  if (!cert) return cert.error();
-  return std::optional<IssuedCert>(std::move(*cert));
+  return sqlite::ReadOne(reader_db_.get(), stmt, "look up certificate " + std::string(key), DecodeRow);
 }
 
 scep::Result<std::vector<IssuedCert>> SqliteCertStore::ReadAll(sqlite3_stmt* stmt) {
-  sqlite::StatementUse use(stmt);
-  std::vector<IssuedCert> certs;
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    auto cert = DecodeRow(stmt);
-    if (!cert) return cert.error();
-    certs.push_back(std::move(*cert));
-  }
-  if (rc != SQLITE_DONE) return sqlite::ErrorFrom(reader_db_.get(), "list certificates");
-  return certs;
+  return sqlite::ReadAll(reader_db_.get(), stmt, "list certificates", DecodeRow);
 }
 
 scep::Result<std::optional<IssuedCert>> SqliteCertStore::FindByTransaction(std::string_view transaction_id) {

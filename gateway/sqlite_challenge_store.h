@@ -7,7 +7,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "gateway/one_time_challenge_store.h"
@@ -34,17 +33,14 @@ class SqliteChallengeStore final : public OneTimeChallengeStore {
   [[nodiscard]] scep::Result<int> Outstanding(std::string_view endpoint, std::int64_t now) override;
 
  private:
-  // Prepared once; guarded by mutex_ like the connection they belong to.
+  // Prepared once; guarded by db_'s mutex like the connection they belong to.
   struct Statements {
-    sqlite::Statement begin, commit, rollback, count_outstanding, insert, find, mark_used;
+    sqlite::Statement count_outstanding, insert, find, mark_used;
   };
 
   SqliteChallengeStore() = default;
   [[nodiscard]] scep::Result<void> PrepareStatements();
 
-  // Runs `body` in a write transaction under mutex_.
-  template <typename Body>
-  auto InWriteTransaction(Body body) -> decltype(body());
   // The bodies of Add and Use, run inside the write transaction.
   [[nodiscard]] scep::Result<ChallengeAddResult> AddInTransaction(const OneTimeChallenge& challenge,
                                                                   int max_outstanding);
@@ -54,9 +50,8 @@ class SqliteChallengeStore final : public OneTimeChallengeStore {
   [[nodiscard]] scep::Result<int> CountOutstanding(std::string_view endpoint, std::int64_t at);
 
   // Declared before the statements so that the statements are finalized first.
-  sqlite::Connection db_;
+  sqlite::WriteConnection db_;
   Statements stmts_;
-  std::mutex mutex_;
 };
 
 }  // namespace gateway

@@ -113,22 +113,11 @@ scep::Result<bool> SqliteCertStore::ApplyWrite(const PendingWrite& write) {
   if (write.insert == nullptr) return ApplyRevoke(write);
   const IssuedCert& cert = *write.insert;
   sqlite3_stmt* stmt = writer_stmts_.insert.get();
-  // Same order as kColumns in sqlite_cert_store.cpp.
-  sqlite::BindText(stmt, 1, cert.serial);
-  sqlite::BindText(stmt, 2, cert.issuer);
-  sqlite::BindText(stmt, 3, cert.subject);
-  sqlite::BindText(stmt, 4, cert.sans);
-  sqlite::BindInt(stmt, 5, cert.not_before);
-  sqlite::BindInt(stmt, 6, cert.not_after);
-  sqlite::BindInt(stmt, 7, cert.issued_at);
-  sqlite::BindText(stmt, 8, cert.transaction_id);
-  sqlite::BindText(stmt, 9, cert.request_fingerprint);
-  sqlite::BindText(stmt, 10, cert.message_type);
-  sqlite::BindBlob(stmt, 11, cert.der);
   const std::string status = to_string(cert.status);
-  sqlite::BindText(stmt, 12, status);
-  sqlite::BindInt(stmt, 13, cert.revoked_at);
-  sqlite::BindInt(stmt, 14, cert.revocation_reason);
+  // Same order as kColumns in sqlite_cert_store.cpp.
+  sqlite::BindAll(stmt, cert.serial, cert.issuer, cert.subject, cert.sans, cert.not_before, cert.not_after,
+                  cert.issued_at, cert.transaction_id, cert.request_fingerprint, cert.message_type, cert.der, status,
+                  cert.revoked_at, cert.revocation_reason);
   if (auto stored = sqlite::StepToDone(writer_db_.get(), stmt, "store certificate " + cert.serial); !stored) {
     return stored.error();
   }
@@ -138,9 +127,7 @@ scep::Result<bool> SqliteCertStore::ApplyWrite(const PendingWrite& write) {
 scep::Result<bool> SqliteCertStore::ApplyRevoke(const PendingWrite& write) {
   sqlite3* db = writer_db_.get();
   sqlite3_stmt* revoke = writer_stmts_.revoke.get();
-  sqlite::BindText(revoke, 1, write.revoke_serial);
-  sqlite::BindInt(revoke, 2, write.revoke_at);
-  sqlite::BindInt(revoke, 3, write.revoke_reason);
+  sqlite::BindAll(revoke, write.revoke_serial, write.revoke_at, write.revoke_reason);
   const std::string what = "revoke certificate " + std::string(write.revoke_serial);
   if (auto revoked = sqlite::StepToDone(db, revoke, what); !revoked) return revoked.error();
   if (sqlite3_changes(db) > 0) return true;

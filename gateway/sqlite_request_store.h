@@ -7,7 +7,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "gateway/enrollment_request_store.h"
@@ -42,28 +41,21 @@ class SqliteRequestStore final : public EnrollmentRequestStore {
   [[nodiscard]] scep::Result<int> ExpirePending(std::int64_t now) override;
 
  private:
-  // Prepared once; guarded by mutex_ like the connection they belong to.
+  // Prepared once; guarded by db_'s mutex like the connection they belong to.
   struct Statements {
-    sqlite::Statement begin, commit, rollback, insert, by_id, by_transaction, list_all, list_status, transition,
-        mark_issued, expire;
+    sqlite::Statement insert, by_id, by_transaction, list_all, list_status, transition, mark_issued, expire;
   };
 
   SqliteRequestStore() = default;
   [[nodiscard]] scep::Result<void> PrepareStatements();
 
-  // Runs `body` in a write transaction under mutex_.
-  template <typename Body>
-  auto InWriteTransaction(Body body) -> decltype(body());
   [[nodiscard]] scep::Result<std::int64_t> Insert(const EnrollmentRequest& request);
   // Steps an UPDATE whose parameters are bound; returns how many rows it changed.
   [[nodiscard]] scep::Result<int> StepUpdate(sqlite3_stmt* update, std::string_view what);
-  [[nodiscard]] scep::Result<std::optional<EnrollmentRequest>> ReadOne(sqlite3_stmt* stmt, std::string_view what);
-  [[nodiscard]] scep::Result<std::vector<EnrollmentRequest>> ReadAll(sqlite3_stmt* stmt);
 
   // Declared before the statements so that the statements are finalized first.
-  sqlite::Connection db_;
+  sqlite::WriteConnection db_;
   Statements stmts_;
-  std::mutex mutex_;
 };
 
 }  // namespace gateway

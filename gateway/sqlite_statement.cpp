@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace gateway::sqlite {
 namespace {
@@ -83,6 +85,13 @@ scep::Result<void> StepToDone(sqlite3* db, sqlite3_stmt* stmt, std::string_view 
   return {};
 }
 
+scep::Result<bool> StepRow(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) {
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return ErrorFrom(db, what);
+}
+
 void BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
   // A null data pointer would bind NULL, and a default-constructed string_view has one.
   sqlite3_bind_text(stmt, index, text.data() != nullptr ? text.data() : "", static_cast<int>(text.size()),
@@ -112,5 +121,60 @@ std::vector<std::uint8_t> ColumnBlob(sqlite3_stmt* stmt, int index) {
 }
 
 std::int64_t ColumnInt(sqlite3_stmt* stmt, int index) { return sqlite3_column_int64(stmt, index); }
+
+scep::Result<void> PrepareAll(sqlite3* db, std::span<const WantedStatement> wanted) {
+  for (const WantedStatement& want : wanted) {
+    auto stmt = Prepare(db, want.sql);
+    if (!stmt) return stmt.error();
+    *want.slot = std::move(*stmt);
+  }
+  return {};
+}
+
+scep::Result<void> RequireSchemaVersion(sqlite3* db, const std::string& path, std::string_view who,
+                                        int min_version, int max_version) {
+  auto stmt = Prepare(db, "PRAGMA user_version");
+  if (!stmt) return stmt.error();
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return ErrorFrom(db, "read schema version of " + path);
+  const int version = sqlite3_column_int(stmt->get(), 0);
+  if (version < min_version || version > max_version) {
+    return scep::MakeError(scep::ErrorCode::Internal,
+                           std::string(who) + ": " + path + " has schema version " + std::to_string(version) +
+                               ", expected " + std::to_string(min_version) + " to " + std::to_string(max_version) +
+                               " (open it with the certificate store first, which migrates it)");
+  }
+  return {};
+}
+
+scep::Result<void> WriteConnection::OpenExisting(const std::string& path, std::string_view who, int min_version,
+                                                 int max_version) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return scep::MakeError(scep::ErrorCode::Internal,
+                           std::string(who) + ": " + path + " is not an existing database file");
+  }
+  auto db = OpenConnection(path);
+  if (!db) return db.error();
+  if (auto schema = RequireSchemaVersion(db->get(), path, who, min_version, max_version); !schema) {
+    return schema.error();
+  }
+  db_ = std::move(*db);
+  const WantedStatement wanted[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+  };
+  return PrepareAll(db_.get(), wanted);
+}
+
+scep::Result<void> WriteConnection::Begin() {
+  return StepToDone(db_.get(), begin_.get(), "begin write transaction");
+}
+
+scep::Result<void> WriteConnection::Commit() { return StepToDone(db_.get(), commit_.get(), "commit"); }
+
+void WriteConnection::RollBackIfOpen() {
+  if (sqlite3_get_autocommit(db_.get()) == 0) (void)StepToDone(db_.get(), rollback_.get(), "roll back");
+}
 
 }  // namespace gateway::sqlite

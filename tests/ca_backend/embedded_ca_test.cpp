@@ -10,33 +10,13 @@
 
 #include "ca-backend/embedded_ca.h"
 #include "scep/der.h"
+#include "tests/support/test_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under /tmp, removed when the test ends.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ca_backend_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const char* name) const { return path + "/" + name; }
-  std::string path;
-};
-
-int Run(const std::string& command) {
-  const int status = std::system((command + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-unsigned Mode(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
+using test::FileMode;
+using test::TempDir;
 
 std::unique_ptr<ca::EmbeddedCa> InitAndOpen(const std::string& dir, ca::KeySpec key) {
   ca::CaInitOptions options;
@@ -88,15 +68,15 @@ TEST_CASE("Init then Open, for each kind of CA key") {
                         Case{ca::KeySpec::EcP384, false, NID_ecdsa_with_SHA384}}) {
     CAPTURE(ca::to_string(c.key));
     TempDir tmp;
-    const std::string dir = tmp / "ca";  // does not exist yet: Init creates it
+    const std::string dir = tmp.File("ca");  // does not exist yet: Init creates it
     CHECK_FALSE(ca::EmbeddedCa::Exists(dir));
     auto issuer = InitAndOpen(dir, c.key);
     CHECK(ca::EmbeddedCa::Exists(dir));
-    CHECK(Mode(dir) == 0700);
-    CHECK(Mode(dir + "/ca.key") == 0600);
+    CHECK(FileMode(dir) == 0700);
+    CHECK(FileMode(dir + "/ca.key") == 0600);
     CheckCaCertificate(issuer->ca_cert(), c.rsa, c.signature_nid);
-    CHECK(Run("openssl verify -CAfile " + dir + "/ca.pem " + dir + "/ca.pem") == 0);
-    CHECK(Run("openssl pkey -in " + dir + "/ca.key -noout") == 0);
+    CHECK(test::Run("openssl verify -CAfile " + dir + "/ca.pem " + dir + "/ca.pem") == 0);
+    CHECK(test::Run("openssl pkey -in " + dir + "/ca.key -noout") == 0);
     CHECK(fs::exists(dir + "/ra.pem") == !c.rsa);
     // A second Open sees the same CA.
     auto again = ca::EmbeddedCa::Open(dir);
@@ -107,7 +87,7 @@ TEST_CASE("Init then Open, for each kind of CA key") {
 
 TEST_CASE("an RSA CA speaks SCEP itself") {
   TempDir tmp;
-  auto issuer = InitAndOpen(tmp.path, ca::KeySpec::Rsa2048);
+  auto issuer = InitAndOpen(tmp.path(), ca::KeySpec::Rsa2048);
   const ca::ScepIdentity& id = issuer->scep_identity();
   REQUIRE(id.published.size() == 1);
   CHECK(X509_cmp(id.published[0].get(), issuer->ca_cert()) == 0);
@@ -115,7 +95,7 @@ TEST_CASE("an RSA CA speaks SCEP itself") {
   CHECK(X509_cmp(id.sign_cert.get(), issuer->ca_cert()) == 0);
   CHECK(X509_check_private_key(id.decrypt_cert.get(), id.decrypt_key.get()) == 1);
   CHECK(X509_check_private_key(id.sign_cert.get(), id.sign_key.get()) == 1);
-  CHECK_FALSE(fs::exists(tmp / "ra.key"));
+  CHECK_FALSE(fs::exists(tmp.File("ra.key")));
 }
 
 void CheckRaCertificate(const X509* ra, const X509* ca_cert) {
@@ -142,9 +122,9 @@ void CheckRaCertificate(const X509* ra, const X509* ca_cert) {
 
 TEST_CASE("an EC CA gets an RSA RA that decrypts and signs, and GetCACert publishes both") {
   TempDir tmp;
-  auto issuer = InitAndOpen(tmp.path, ca::KeySpec::EcP256);
-  CHECK(Mode(tmp / "ra.key") == 0600);
-  CHECK(Run("openssl verify -CAfile " + (tmp / "ca.pem") + " " + (tmp / "ra.pem")) == 0);
+  auto issuer = InitAndOpen(tmp.path(), ca::KeySpec::EcP256);
+  CHECK(FileMode(tmp.File("ra.key")) == 0600);
+  CHECK(test::Run("openssl verify -CAfile " + tmp.File("ca.pem") + " " + tmp.File("ra.pem")) == 0);
   const ca::ScepIdentity& id = issuer->scep_identity();
   REQUIRE(id.published.size() == 2);
   CHECK(X509_cmp(id.published[0].get(), issuer->ca_cert()) == 0);
@@ -156,17 +136,17 @@ TEST_CASE("an EC CA gets an RSA RA that decrypts and signs, and GetCACert publis
   CHECK(X509_check_private_key(ra, id.sign_key.get()) == 1);
 
   SUBCASE("Open recreates missing RA files") {
-    fs::remove(tmp / "ra.pem");
-    fs::remove(tmp / "ra.key");
-    auto reopened = ca::EmbeddedCa::Open(tmp.path);
+    fs::remove(tmp.File("ra.pem"));
+    fs::remove(tmp.File("ra.key"));
+    auto reopened = ca::EmbeddedCa::Open(tmp.path());
     REQUIRE_MESSAGE(reopened.ok(), reopened.error().ToString());
-    CHECK(fs::exists(tmp / "ra.pem"));
-    CHECK(Mode(tmp / "ra.key") == 0600);
+    CHECK(fs::exists(tmp.File("ra.pem")));
+    CHECK(FileMode(tmp.File("ra.key")) == 0600);
     REQUIRE((*reopened)->scep_identity().published.size() == 2);
     CheckRaCertificate((*reopened)->scep_identity().published[1].get(), issuer->ca_cert());
   }
   SUBCASE("Open keeps an existing RA") {
-    auto reopened = ca::EmbeddedCa::Open(tmp.path);
+    auto reopened = ca::EmbeddedCa::Open(tmp.path());
     REQUIRE(reopened.ok());
     CHECK(X509_cmp((*reopened)->scep_identity().published[1].get(), ra) == 0);
   }
@@ -174,43 +154,43 @@ TEST_CASE("an EC CA gets an RSA RA that decrypts and signs, and GetCACert publis
 
 TEST_CASE("Init refuses a directory that already holds a CA") {
   TempDir tmp;
-  auto issuer = InitAndOpen(tmp.path, ca::KeySpec::EcP256);
-  auto again = ca::EmbeddedCa::Init(tmp.path, ca::CaInitOptions{});
+  auto issuer = InitAndOpen(tmp.path(), ca::KeySpec::EcP256);
+  auto again = ca::EmbeddedCa::Init(tmp.path(), ca::CaInitOptions{});
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().detail.find("already exists") != std::string::npos);
   // A lone key counts too: it may be the only copy of something.
-  fs::remove(tmp / "ca.pem");
-  CHECK_FALSE(ca::EmbeddedCa::Init(tmp.path, ca::CaInitOptions{}).ok());
+  fs::remove(tmp.File("ca.pem"));
+  CHECK_FALSE(ca::EmbeddedCa::Init(tmp.path(), ca::CaInitOptions{}).ok());
 }
 
 TEST_CASE("bad options and broken directories are errors, not crashes") {
   TempDir tmp;
   ca::CaInitOptions bad_subject;
   bad_subject.subject = "this is not a name";
-  auto init = ca::EmbeddedCa::Init(tmp.path, bad_subject);
+  auto init = ca::EmbeddedCa::Init(tmp.path(), bad_subject);
   REQUIRE_FALSE(init.ok());
   CHECK(init.error().code == scep::ErrorCode::BadRequest);
-  CHECK_FALSE(fs::exists(tmp / "ca.key"));
+  CHECK_FALSE(fs::exists(tmp.File("ca.key")));
 
   ca::CaInitOptions bad_days;
   bad_days.validity_days = 0;
-  CHECK_FALSE(ca::EmbeddedCa::Init(tmp.path, bad_days).ok());
+  CHECK_FALSE(ca::EmbeddedCa::Init(tmp.path(), bad_days).ok());
 
-  CHECK_FALSE(ca::EmbeddedCa::Open(tmp.path).ok());  // empty directory
+  CHECK_FALSE(ca::EmbeddedCa::Open(tmp.path()).ok());  // empty directory
 
   // A key that belongs to another CA.
   TempDir a;
   TempDir b;
-  InitAndOpen(a.path, ca::KeySpec::EcP256);
-  InitAndOpen(b.path, ca::KeySpec::EcP256);
+  InitAndOpen(a.path(), ca::KeySpec::EcP256);
+  InitAndOpen(b.path(), ca::KeySpec::EcP256);
   fs::copy_file(b / "ca.key", a / "ca.key", fs::copy_options::overwrite_existing);
-  auto mismatched = ca::EmbeddedCa::Open(a.path);
+  auto mismatched = ca::EmbeddedCa::Open(a.path());
   REQUIRE_FALSE(mismatched.ok());
   CHECK(mismatched.error().detail.find("does not belong") != std::string::npos);
 
   // Garbage instead of a certificate.
   std::ofstream(b / "ca.pem") << "not a certificate\n";
-  CHECK_FALSE(ca::EmbeddedCa::Open(b.path).ok());
+  CHECK_FALSE(ca::EmbeddedCa::Open(b.path()).ok());
 }
 
 }  // namespace

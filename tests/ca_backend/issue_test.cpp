@@ -14,49 +14,23 @@
 
 #include "ca-backend/embedded_ca.h"
 #include "scep/der.h"
+#include "tests/support/test_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ca_issue_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const char* name) const { return path + "/" + name; }
-  std::string path;
-};
-
-// Runs a shell command; returns its exit status and everything it printed (stdout and stderr).
-std::pair<int, std::string> Run(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-void WriteFile(const std::string& path, const std::string& contents) { std::ofstream(path, std::ios::binary) << contents; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::RunForOutput;
+using test::TempDir;
 
 // A key and CSR made by the openssl CLI, with a subjectAltName in the extension request.
 scep::UniquePtr<X509_REQ> MakeCsr(const TempDir& tmp, const std::string& newkey) {
-  const std::string der_path = tmp / "req.der";
-  const auto [rc, out] = Run("openssl req -new -newkey " + newkey + " -nodes -keyout " + (tmp / "req.key") +
-                             " -subj '/C=NL/O=Example/CN=device1' -addext"
-                             " 'subjectAltName=DNS:device1.example.com,IP:10.0.0.1,email:ops@example.com'"
-                             " -outform DER -out " + der_path);
+  const std::string der_path = tmp.File("req.der");
+  const auto [rc, out] = RunForOutput("openssl req -new -newkey " + newkey + " -nodes -keyout " + tmp.File("req.key") +
+                                      " -subj '/C=NL/O=Example/CN=device1' -addext"
+                                      " 'subjectAltName=DNS:device1.example.com,IP:10.0.0.1,email:ops@example.com'"
+                                      " -outform DER -out " + der_path);
   REQUIRE_MESSAGE(rc == 0, out);
-  const std::string der = ReadFile(der_path);
+  const std::string der = test::ReadText(der_path);
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   scep::UniquePtr<X509_REQ> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
   REQUIRE(req);
@@ -68,9 +42,9 @@ std::unique_ptr<ca::EmbeddedCa> MakeCa(const TempDir& tmp, ca::KeySpec key, int 
   options.subject = "CN=Issuing CA,O=Example,C=NL";
   options.key = key;
   options.validity_days = days;
-  auto init = ca::EmbeddedCa::Init(tmp.path, options);
+  auto init = ca::EmbeddedCa::Init(tmp.path(), options);
   REQUIRE_MESSAGE(init.ok(), init.error().ToString());
-  auto opened = ca::EmbeddedCa::Open(tmp.path);
+  auto opened = ca::EmbeddedCa::Open(tmp.path());
   REQUIRE_MESSAGE(opened.ok(), opened.error().ToString());
   return std::move(*opened);
 }
@@ -78,8 +52,9 @@ std::unique_ptr<ca::EmbeddedCa> MakeCa(const TempDir& tmp, ca::KeySpec key, int 
 std::string Verify(const TempDir& tmp, const X509* cert, const std::string& extra = "") {
   auto pem = scep::CertToPem(cert);
   REQUIRE(pem.ok());
-  WriteFile(tmp / "cert.pem", *pem);
-  const auto [rc, out] = Run("openssl verify " + extra + " -CAfile " + (tmp / "ca.pem") + " " + (tmp / "cert.pem"));
+  test::WriteText(tmp.File("cert.pem"), *pem);
+  const auto [rc, out] =
+      RunForOutput("openssl verify " + extra + " -CAfile " + tmp.File("ca.pem") + " " + tmp.File("cert.pem"));
   CHECK_MESSAGE(rc == 0, out);
   return out;
 }
@@ -112,7 +87,7 @@ TEST_CASE("Issue copies subject, key and SANs from the CSR and the rest from the
 
   Verify(tmp, x, "-purpose sslclient");
   Verify(tmp, x, "-purpose sslserver");
-  const auto [rc, text] = Run("openssl x509 -noout -text -in " + (tmp / "cert.pem"));
+  const auto [rc, text] = RunForOutput("openssl x509 -noout -text -in " + tmp.File("cert.pem"));
   REQUIRE(rc == 0);
   CHECK(text.find("DNS:device1.example.com, IP Address:10.0.0.1, email:ops@example.com") != std::string::npos);
   CHECK(text.find("URI:http://pki.example.com/ca.crl") != std::string::npos);
@@ -242,13 +217,13 @@ TEST_CASE("MakeCrl lists revoked serials with their reasons and verifies against
   REQUIRE_MESSAGE(crl.ok(), crl.error().ToString());
   auto der = scep::CrlToDer(crl->get());
   REQUIRE(der.ok());
-  WriteFile(tmp / "crl.der", scep::AsString(*der));
+  test::WriteText(tmp.File("crl.der"), scep::AsString(*der));
 
-  const auto [rc, out] = Run("openssl crl -inform DER -in " + (tmp / "crl.der") + " -CAfile " + (tmp / "ca.pem") +
-                             " -noout");
+  const auto [rc, out] =
+      RunForOutput("openssl crl -inform DER -in " + tmp.File("crl.der") + " -CAfile " + tmp.File("ca.pem") + " -noout");
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("verify OK") != std::string::npos);
-  const auto [rc2, text] = Run("openssl crl -inform DER -in " + (tmp / "crl.der") + " -noout -text");
+  const auto [rc2, text] = RunForOutput("openssl crl -inform DER -in " + tmp.File("crl.der") + " -noout -text");
   REQUIRE(rc2 == 0);
   CHECK(text.find("Version 2") != std::string::npos);
   CHECK(text.find("Serial Number: " + scep::SerialHex(a->get())) != std::string::npos);
@@ -264,10 +239,10 @@ TEST_CASE("MakeCrl lists revoked serials with their reasons and verifies against
   // A revoked certificate now fails `openssl verify -crl_check`.
   auto pem = scep::CertToPem(a->get());
   REQUIRE(pem.ok());
-  WriteFile(tmp / "revoked.pem", *pem);
-  REQUIRE(Run("openssl crl -inform DER -in " + (tmp / "crl.der") + " -out " + (tmp / "crl.pem")).first == 0);
-  const auto [rc3, out3] = Run("openssl verify -crl_check -CAfile " + (tmp / "ca.pem") + " -CRLfile " +
-                               (tmp / "crl.pem") + " " + (tmp / "revoked.pem"));
+  test::WriteText(tmp.File("revoked.pem"), *pem);
+  REQUIRE(test::Run("openssl crl -inform DER -in " + tmp.File("crl.der") + " -out " + tmp.File("crl.pem")) == 0);
+  const auto [rc3, out3] = RunForOutput("openssl verify -crl_check -CAfile " + tmp.File("ca.pem") + " -CRLfile " +
+                                        tmp.File("crl.pem") + " " + tmp.File("revoked.pem"));
   CHECK(rc3 != 0);
   CHECK_MESSAGE(out3.find("certificate revoked") != std::string::npos, out3);
 }
@@ -293,8 +268,8 @@ TEST_CASE("an empty CRL, and bad entries") {
 std::string OpensslText(const TempDir& tmp, const X509* cert) {
   auto pem = scep::CertToPem(cert);
   REQUIRE(pem.ok());
-  WriteFile(tmp / "shown.pem", *pem);
-  const auto [rc, text] = Run("openssl x509 -noout -text -in " + (tmp / "shown.pem"));
+  test::WriteText(tmp.File("shown.pem"), *pem);
+  const auto [rc, text] = RunForOutput("openssl x509 -noout -text -in " + tmp.File("shown.pem"));
   REQUIRE(rc == 0);
   return text;
 }

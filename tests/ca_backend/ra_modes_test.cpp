@@ -13,29 +13,15 @@
 
 #include "ca-backend/embedded_ca.h"
 #include "scep/der.h"
+#include "tests/support/test_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using test::FileMode;
+using test::TempDir;
 
 constexpr const char* kCertificateRequestAgent = "1.3.6.1.4.1.311.20.2.1";
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ra_modes_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const char* name) const { return path + "/" + name; }
-  std::string path;
-};
-
-unsigned Mode(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
 
 void InitCa(const std::string& dir, ca::KeySpec key) {
   ca::CaInitOptions options;
@@ -114,7 +100,7 @@ scep::UniquePtr<X509> CheckRaFile(const std::string& dir, const char* file, std:
 }
 
 void CheckKeyFile(const std::string& path, const X509* cert) {
-  CHECK(Mode(path) == 0600);
+  CHECK(FileMode(path) == 0600);
   std::ifstream in(path, std::ios::binary);
   const std::string pem{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   auto key = scep::KeyFromPem(pem);
@@ -126,9 +112,9 @@ bool Same(const X509* a, const X509* b) { return X509_cmp(a, b) == 0; }
 
 TEST_CASE("CA-only: RSA CA in Auto and None mode speaks SCEP itself and writes no RA") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::Rsa2048);
+  InitCa(tmp.path(), ca::KeySpec::Rsa2048);
   for (ca::RaMode mode : {ca::RaMode::Auto, ca::RaMode::None}) {
-    auto issuer = OpenWith(tmp.path, mode);
+    auto issuer = OpenWith(tmp.path(), mode);
     const ca::ScepIdentity& id = issuer->scep_identity();
     REQUIRE(id.published.size() == 1);
     CHECK(Same(id.published[0].get(), issuer->ca_cert()));
@@ -144,10 +130,11 @@ TEST_CASE("CA-only: RSA CA in Auto and None mode speaks SCEP itself and writes n
 
 TEST_CASE("Single mode gives an RSA CA one RA that decrypts and signs") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::Rsa2048);
-  auto issuer = OpenWith(tmp.path, ca::RaMode::Single);
-  auto ra = CheckRaFile(tmp.path, "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Test CA RA,O=Example,C=NL");
-  CheckKeyFile(tmp / "ra.key", ra.get());
+  InitCa(tmp.path(), ca::KeySpec::Rsa2048);
+  auto issuer = OpenWith(tmp.path(), ca::RaMode::Single);
+  auto ra =
+      CheckRaFile(tmp.path(), "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Test CA RA,O=Example,C=NL");
+  CheckKeyFile(tmp.File("ra.key"), ra.get());
   const ca::ScepIdentity& id = issuer->scep_identity();
   REQUIRE(id.published.size() == 2);
   CHECK(Same(id.published[0].get(), issuer->ca_cert()));
@@ -158,7 +145,7 @@ TEST_CASE("Single mode gives an RSA CA one RA that decrypts and signs") {
   CHECK(X509_check_private_key(ra.get(), id.sign_key.get()) == 1);
 
   // A later Open reuses the files instead of issuing a new RA.
-  auto again = OpenWith(tmp.path, ca::RaMode::Single);
+  auto again = OpenWith(tmp.path(), ca::RaMode::Single);
   CHECK(Same(again->scep_identity().decrypt_cert.get(), ra.get()));
 }
 
@@ -166,12 +153,12 @@ TEST_CASE("Split mode: a signing-only and an encryption-only RA, as NDES has") {
   for (ca::KeySpec key : {ca::KeySpec::Rsa2048, ca::KeySpec::EcP256}) {
     CAPTURE(ca::to_string(key));
     TempDir tmp;
-    InitCa(tmp.path, key);
-    auto issuer = OpenWith(tmp.path, ca::RaMode::Split);
-    auto sign = CheckRaFile(tmp.path, "ra-sign.pem", KU_DIGITAL_SIGNATURE, "CN=Test CA RA Signing,O=Example,C=NL");
-    auto enc = CheckRaFile(tmp.path, "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=Test CA RA Encryption,O=Example,C=NL");
-    CheckKeyFile(tmp / "ra-sign.key", sign.get());
-    CheckKeyFile(tmp / "ra-enc.key", enc.get());
+    InitCa(tmp.path(), key);
+    auto issuer = OpenWith(tmp.path(), ca::RaMode::Split);
+    auto sign = CheckRaFile(tmp.path(), "ra-sign.pem", KU_DIGITAL_SIGNATURE, "CN=Test CA RA Signing,O=Example,C=NL");
+    auto enc = CheckRaFile(tmp.path(), "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=Test CA RA Encryption,O=Example,C=NL");
+    CheckKeyFile(tmp.File("ra-sign.key"), sign.get());
+    CheckKeyFile(tmp.File("ra-enc.key"), enc.get());
     CHECK_FALSE(EVP_PKEY_eq(X509_get0_pubkey(sign.get()), X509_get0_pubkey(enc.get())) == 1);
 
     const ca::ScepIdentity& id = issuer->scep_identity();
@@ -184,7 +171,7 @@ TEST_CASE("Split mode: a signing-only and an encryption-only RA, as NDES has") {
     CHECK(X509_check_private_key(enc.get(), id.decrypt_key.get()) == 1);
     CHECK(X509_check_private_key(sign.get(), id.sign_key.get()) == 1);
 
-    auto again = OpenWith(tmp.path, ca::RaMode::Split);
+    auto again = OpenWith(tmp.path(), ca::RaMode::Split);
     CHECK(Same(again->scep_identity().decrypt_cert.get(), enc.get()));
     CHECK(Same(again->scep_identity().sign_cert.get(), sign.get()));
   }
@@ -192,28 +179,29 @@ TEST_CASE("Split mode: a signing-only and an encryption-only RA, as NDES has") {
 
 TEST_CASE("an EC CA: Auto means one RA, None is refused") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::EcP256);
-  auto refused = ca::EmbeddedCa::Open(tmp.path, ca::RaOptions{ca::RaMode::None, ""});
+  InitCa(tmp.path(), ca::KeySpec::EcP256);
+  auto refused = ca::EmbeddedCa::Open(tmp.path(), ca::RaOptions{ca::RaMode::None, ""});
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == scep::ErrorCode::Internal);
   CHECK(refused.error().detail.find("none") != std::string::npos);
   CHECK(refused.error().detail.find("cannot") != std::string::npos);
 
-  auto issuer = OpenWith(tmp.path, ca::RaMode::Auto);
-  auto ra = CheckRaFile(tmp.path, "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Test CA RA,O=Example,C=NL");
+  auto issuer = OpenWith(tmp.path(), ca::RaMode::Auto);
+  auto ra =
+      CheckRaFile(tmp.path(), "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Test CA RA,O=Example,C=NL");
   REQUIRE(issuer->scep_identity().published.size() == 2);
   CHECK(Same(issuer->scep_identity().decrypt_cert.get(), ra.get()));
   CHECK(Same(issuer->scep_identity().sign_cert.get(), ra.get()));
   // Auto and Single are the same RA for an EC CA.
-  CHECK(Same(OpenWith(tmp.path, ca::RaMode::Single)->scep_identity().sign_cert.get(), ra.get()));
+  CHECK(Same(OpenWith(tmp.path(), ca::RaMode::Single)->scep_identity().sign_cert.get(), ra.get()));
 }
 
 TEST_CASE("endpoints sharing one CA directory with different modes") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::Rsa2048);
-  auto split = OpenWith(tmp.path, ca::RaMode::Split);
-  auto single = OpenWith(tmp.path, ca::RaMode::Single);
-  auto none = OpenWith(tmp.path, ca::RaMode::None);
+  InitCa(tmp.path(), ca::KeySpec::Rsa2048);
+  auto split = OpenWith(tmp.path(), ca::RaMode::Split);
+  auto single = OpenWith(tmp.path(), ca::RaMode::Single);
+  auto none = OpenWith(tmp.path(), ca::RaMode::None);
   CHECK(split->scep_identity().published.size() == 3);
   CHECK(single->scep_identity().published.size() == 2);
   CHECK(none->scep_identity().published.size() == 1);
@@ -222,29 +210,29 @@ TEST_CASE("endpoints sharing one CA directory with different modes") {
 
   SUBCASE("opened concurrently on a directory without RA files, the files still end up matching") {
     TempDir fresh;
-    InitCa(fresh.path, ca::KeySpec::Rsa2048);
+    InitCa(fresh.path(), ca::KeySpec::Rsa2048);
     std::vector<bool> ok(4);
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < ok.size(); ++i) {
-      threads.emplace_back([&, i] { ok[i] = ca::EmbeddedCa::Open(fresh.path, {ca::RaMode::Split, ""}).ok(); });
+      threads.emplace_back([&, i] { ok[i] = ca::EmbeddedCa::Open(fresh.path(), {ca::RaMode::Split, ""}).ok(); });
     }
     for (auto& t : threads) t.join();
     for (bool b : ok) CHECK(b);
-    auto after = OpenWith(fresh.path, ca::RaMode::Split);  // would fail if a key and certificate were mixed up
-    CheckKeyFile(fresh / "ra-enc.key", after->scep_identity().decrypt_cert.get());
+    auto after = OpenWith(fresh.path(), ca::RaMode::Split);  // would fail if a key and certificate were mixed up
+    CheckKeyFile(fresh.File("ra-enc.key"), after->scep_identity().decrypt_cert.get());
   }
 }
 
 TEST_CASE("RaOptions::subject names the RA certificates") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::Rsa2048);
-  OpenWith(tmp.path, ca::RaMode::Split, "CN=NDES RA,OU=Devices,O=Example");
-  CheckRaFile(tmp.path, "ra-sign.pem", KU_DIGITAL_SIGNATURE, "CN=NDES RA,OU=Devices,O=Example");
-  CheckRaFile(tmp.path, "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=NDES RA,OU=Devices,O=Example");
-  OpenWith(tmp.path, ca::RaMode::Single, "CN=Single RA");
-  CheckRaFile(tmp.path, "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Single RA");
+  InitCa(tmp.path(), ca::KeySpec::Rsa2048);
+  OpenWith(tmp.path(), ca::RaMode::Split, "CN=NDES RA,OU=Devices,O=Example");
+  CheckRaFile(tmp.path(), "ra-sign.pem", KU_DIGITAL_SIGNATURE, "CN=NDES RA,OU=Devices,O=Example");
+  CheckRaFile(tmp.path(), "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=NDES RA,OU=Devices,O=Example");
+  OpenWith(tmp.path(), ca::RaMode::Single, "CN=Single RA");
+  CheckRaFile(tmp.path(), "ra.pem", KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "CN=Single RA");
 
-  auto bad = ca::EmbeddedCa::Open(tmp.path, ca::RaOptions{ca::RaMode::Single, "not a name"});
+  auto bad = ca::EmbeddedCa::Open(tmp.path(), ca::RaOptions{ca::RaMode::Single, "not a name"});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == scep::ErrorCode::BadRequest);
   CHECK(bad.error().detail.find("RA subject") != std::string::npos);
@@ -252,42 +240,42 @@ TEST_CASE("RaOptions::subject names the RA certificates") {
 
 TEST_CASE("missing RA files are issued again; foreign or miscast ones are errors") {
   TempDir tmp;
-  InitCa(tmp.path, ca::KeySpec::Rsa2048);
-  auto first = OpenWith(tmp.path, ca::RaMode::Split);
-  auto old_sign = ReadCert(tmp / "ra-sign.pem");
-  auto old_enc = ReadCert(tmp / "ra-enc.pem");
+  InitCa(tmp.path(), ca::KeySpec::Rsa2048);
+  auto first = OpenWith(tmp.path(), ca::RaMode::Split);
+  auto old_sign = ReadCert(tmp.File("ra-sign.pem"));
+  auto old_enc = ReadCert(tmp.File("ra-enc.pem"));
 
   SUBCASE("a lone key (a crash between the two writes) is replaced by a new pair") {
-    fs::remove(tmp / "ra-enc.pem");
-    auto reopened = OpenWith(tmp.path, ca::RaMode::Split);
-    auto enc = CheckRaFile(tmp.path, "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=Test CA RA Encryption,O=Example,C=NL");
-    CheckKeyFile(tmp / "ra-enc.key", enc.get());
+    fs::remove(tmp.File("ra-enc.pem"));
+    auto reopened = OpenWith(tmp.path(), ca::RaMode::Split);
+    auto enc = CheckRaFile(tmp.path(), "ra-enc.pem", KU_KEY_ENCIPHERMENT, "CN=Test CA RA Encryption,O=Example,C=NL");
+    CheckKeyFile(tmp.File("ra-enc.key"), enc.get());
     CHECK_FALSE(Same(enc.get(), old_enc.get()));
     CHECK(Same(reopened->scep_identity().sign_cert.get(), old_sign.get()));  // untouched
   }
   SUBCASE("an RA issued by another CA") {
     TempDir other;
-    InitCa(other.path, ca::KeySpec::Rsa2048);
-    OpenWith(other.path, ca::RaMode::Split);
-    fs::copy_file(other / "ra-sign.pem", tmp / "ra-sign.pem", fs::copy_options::overwrite_existing);
-    fs::copy_file(other / "ra-sign.key", tmp / "ra-sign.key", fs::copy_options::overwrite_existing);
-    auto refused = ca::EmbeddedCa::Open(tmp.path, {ca::RaMode::Split, ""});
+    InitCa(other.path(), ca::KeySpec::Rsa2048);
+    OpenWith(other.path(), ca::RaMode::Split);
+    fs::copy_file(other / "ra-sign.pem", tmp.File("ra-sign.pem"), fs::copy_options::overwrite_existing);
+    fs::copy_file(other / "ra-sign.key", tmp.File("ra-sign.key"), fs::copy_options::overwrite_existing);
+    auto refused = ca::EmbeddedCa::Open(tmp.path(), {ca::RaMode::Split, ""});
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == scep::ErrorCode::Internal);
     CHECK(refused.error().detail.find("not issued by the CA") != std::string::npos);
     // Other modes of the same directory do not look at the split files.
-    CHECK(ca::EmbeddedCa::Open(tmp.path, {ca::RaMode::Single, ""}).ok());
+    CHECK(ca::EmbeddedCa::Open(tmp.path(), {ca::RaMode::Single, ""}).ok());
   }
   SUBCASE("a signing-only RA put where the encryption RA belongs") {
-    fs::copy_file(tmp / "ra-sign.pem", tmp / "ra-enc.pem", fs::copy_options::overwrite_existing);
-    fs::copy_file(tmp / "ra-sign.key", tmp / "ra-enc.key", fs::copy_options::overwrite_existing);
-    auto refused = ca::EmbeddedCa::Open(tmp.path, {ca::RaMode::Split, ""});
+    fs::copy_file(tmp.File("ra-sign.pem"), tmp.File("ra-enc.pem"), fs::copy_options::overwrite_existing);
+    fs::copy_file(tmp.File("ra-sign.key"), tmp.File("ra-enc.key"), fs::copy_options::overwrite_existing);
+    auto refused = ca::EmbeddedCa::Open(tmp.path(), {ca::RaMode::Split, ""});
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().detail.find("key usage") != std::string::npos);
   }
   SUBCASE("a key that does not belong to its RA certificate") {
-    fs::copy_file(tmp / "ra-sign.key", tmp / "ra-enc.key", fs::copy_options::overwrite_existing);
-    auto refused = ca::EmbeddedCa::Open(tmp.path, {ca::RaMode::Split, ""});
+    fs::copy_file(tmp.File("ra-sign.key"), tmp.File("ra-enc.key"), fs::copy_options::overwrite_existing);
+    auto refused = ca::EmbeddedCa::Open(tmp.path(), {ca::RaMode::Split, ""});
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().detail.find("does not belong") != std::string::npos);
   }

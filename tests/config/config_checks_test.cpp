@@ -6,22 +6,9 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "tests/support/config_errors.h"
 
-namespace {
-
-// The one error `yaml` gives, as a string; "" when it loads cleanly, "<n errors>" when more than one.
-std::string OnlyError(const std::string& yaml) {
-  const config::LoadResult result = config::LoadConfigString(yaml, "scep.yaml");
-  if (result.errors.empty()) return "";
-  if (result.errors.size() > 1) {
-    std::string all = std::to_string(result.errors.size()) + " errors:";
-    for (const config::ConfigError& error : result.errors) all += " | " + error.ToString();
-    return all;
-  }
-  return result.errors[0].ToString();
-}
-
-}  // namespace
+using test::OnlyError;
 
 TEST_CASE("listen must be HOST:PORT") {
   CHECK(OnlyError("listen: localhost:0\n").empty());

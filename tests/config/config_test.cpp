@@ -7,14 +7,11 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "tests/support/config_errors.h"
+
+using test::ErrorLines;
 
 namespace {
-
-std::vector<std::string> Lines(const config::LoadResult& result) {
-  std::vector<std::string> out;
-  for (const config::ConfigError& error : result.errors) out.push_back(error.ToString());
-  return out;
-}
 
 void CheckDefaults(const config::GatewayConfig& c) {
   CHECK(c.listen == "0.0.0.0:8080");
@@ -132,7 +129,7 @@ TEST_CASE("an empty list replaces the default list") {
 TEST_CASE("unknown keys are reported at the key's line, with a suggestion when one is close") {
   const config::LoadResult result =
       config::LoadConfigString("listne: 0.0.0.0:80\nhttp:\n  io_threads: 2\n  wrker_threads: 4\nzzz: 1\n", "scep.yaml");
-  CHECK(Lines(result) == std::vector<std::string>{
+  CHECK(ErrorLines(result) == std::vector<std::string>{
                              "scep.yaml:1: listne: unknown key 'listne' (did you mean 'listen'?)",
                              "scep.yaml:4: http.wrker_threads: unknown key 'wrker_threads' (did you mean "
                              "'worker_threads'?)",
@@ -168,7 +165,7 @@ store:
   path: [a, b]
 )",
                                                              "scep.yaml");
-  CHECK(Lines(result) ==
+  CHECK(ErrorLines(result) ==
         std::vector<std::string>{
             "scep.yaml:1: log: expected a mapping, got 'verbose'",
             "scep.yaml:3: http.max_body_bytes: expected a positive integer, got '-5'",
@@ -201,7 +198,7 @@ certificate:
   validity_days: 0
 )",
                                                              "gw.yaml");
-  CHECK(Lines(result) == std::vector<std::string>{
+  CHECK(ErrorLines(result) == std::vector<std::string>{
                              "gw.yaml:4: log.colour: unknown key 'colour'",
                              "gw.yaml:6: http.io_threads: expected a positive integer, got 'many'",
                              "gw.yaml:1: listen: expected HOST:PORT such as 0.0.0.0:8080 or [::1]:8080, got 'nowhere'",
@@ -212,12 +209,13 @@ certificate:
 
 TEST_CASE("a duplicate key is an error at its second line") {
   const config::LoadResult result = config::LoadConfigString("listen: a:1\ndata_dir: x\nlisten: b:2\n", "s.yaml");
-  CHECK(Lines(result) == std::vector<std::string>{"s.yaml:3: listen: duplicate key 'listen' (first given on line 1)"});
+  CHECK(ErrorLines(result) ==
+        std::vector<std::string>{"s.yaml:3: listen: duplicate key 'listen' (first given on line 1)"});
 }
 
 TEST_CASE("a top level that is not a mapping is an error") {
   const config::LoadResult result = config::LoadConfigString("- listen\n- data_dir\n", "s.yaml");
-  CHECK(Lines(result) == std::vector<std::string>{"s.yaml:1: expected a mapping, got a list"});
+  CHECK(ErrorLines(result) == std::vector<std::string>{"s.yaml:1: expected a mapping, got a list"});
 }
 
 TEST_CASE("a YAML syntax error is one error at yaml-cpp's line, made 1-based") {
@@ -244,17 +242,17 @@ TEST_CASE("LoadConfigFile reads a file and names it in errors") {
   const config::LoadResult result = config::LoadConfigFile(path.string());
   std::filesystem::remove(path);
   CHECK(result.config.listen == "127.0.0.1:0");
-  CHECK(Lines(result) == std::vector<std::string>{path.string() +
+  CHECK(ErrorLines(result) == std::vector<std::string>{path.string() +
                                                   ":3: ca.validity_days: expected a positive integer, got 'ten'"});
 }
 
 TEST_CASE("an unreadable file is one error naming the file") {
   const std::string missing = (std::filesystem::temp_directory_path() / "no-such-dir/scep.yaml").string();
   const config::LoadResult result = config::LoadConfigFile(missing);
-  CHECK(Lines(result) == std::vector<std::string>{missing + ": cannot read file: No such file or directory"});
+  CHECK(ErrorLines(result) == std::vector<std::string>{missing + ": cannot read file: No such file or directory"});
 
   const config::LoadResult directory = config::LoadConfigFile(SCEP_SOURCE_DIR);
-  CHECK(Lines(directory) == std::vector<std::string>{std::string(SCEP_SOURCE_DIR) +
+  CHECK(ErrorLines(directory) == std::vector<std::string>{std::string(SCEP_SOURCE_DIR) +
                                                      ": cannot read file: it is a directory"});
 }
 
@@ -283,7 +281,7 @@ TEST_CASE("every YAML example in README.md and examples/ loads without errors") 
   REQUIRE_FALSE(blocks.empty());
   for (const std::string& yaml : blocks) {
     const config::LoadResult result = config::LoadConfigString(yaml, "README.md");
-    CHECK(Lines(result).empty());
+    CHECK(ErrorLines(result).empty());
   }
   // The blocks really were read: the Example section's CA key, and the endpoint list of the reference.
   bool example_seen = false;
@@ -296,9 +294,9 @@ TEST_CASE("every YAML example in README.md and examples/ loads without errors") 
   CHECK(example_seen);
   CHECK(endpoints_seen);
   const config::LoadResult example = config::LoadConfigFile(std::string(SCEP_SOURCE_DIR) + "/examples/scep.yaml");
-  CHECK(Lines(example).empty());
+  CHECK(ErrorLines(example).empty());
   const config::LoadResult ndes = config::LoadConfigFile(std::string(SCEP_SOURCE_DIR) + "/examples/ndes.yaml");
-  CHECK(Lines(ndes).empty());
+  CHECK(ErrorLines(ndes).empty());
   const auto endpoints = config::Endpoints(ndes.config);
   REQUIRE(endpoints.size() == 1);
   CHECK(endpoints[0].path == "/certsrv/mscep");

@@ -6,66 +6,52 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "tests/support/config_errors.h"
 
-namespace {
-
-std::vector<std::string> Lines(const std::string& yaml) {
-  std::vector<std::string> out;
-  for (const config::ConfigError& error : config::LoadConfigString(yaml, "scep.yaml").errors) {
-    out.push_back(error.ToString());
-  }
-  return out;
-}
-
-std::vector<std::string> Lines(const std::vector<config::ConfigError>& errors) {
-  std::vector<std::string> out;
-  for (const config::ConfigError& error : errors) out.push_back(error.ToString());
-  return out;
-}
-
-}  // namespace
+using test::ErrorLines;
+using test::LoadErrorLines;
 
 TEST_CASE("endpoint names are unique and made of [A-Za-z0-9._-]") {
-  CHECK(Lines("endpoints:\n  - {name: A.b_c-9, path: /a}\n  - {name: x, path: /x}\n").empty());
-  CHECK(Lines("endpoints:\n  - name: a\n    path: /a\n  - name: a\n    path: /b\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - {name: A.b_c-9, path: /a}\n  - {name: x, path: /x}\n").empty());
+  CHECK(LoadErrorLines("endpoints:\n  - name: a\n    path: /a\n  - name: a\n    path: /b\n") ==
         std::vector<std::string>{"scep.yaml:4: endpoints[1].name: duplicate name 'a' (also endpoints[0])"});
-  CHECK(Lines("endpoints:\n  - name: \"a b\"\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - name: \"a b\"\n") ==
         std::vector<std::string>{"scep.yaml:2: endpoints[0].name: expected letters, digits, '.', '_' or '-', got 'a b'"});
-  CHECK(Lines("endpoints:\n  - path: /a\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - path: /a\n") ==
         std::vector<std::string>{"scep.yaml:2: endpoints[0].name: every endpoint needs a name ([A-Za-z0-9._-]+)"});
 }
 
 TEST_CASE("endpoint paths are '/' or /x/y, unique, and outside the reserved paths") {
-  CHECK(Lines("endpoints:\n  - {name: root, path: /}\n  - {name: a, path: /certsrv/mscep}\n"
+  CHECK(LoadErrorLines("endpoints:\n  - {name: root, path: /}\n  - {name: a, path: /certsrv/mscep}\n"
               "  - {name: b, path: /crls}\n  - {name: c, path: /apix/y}\n")
             .empty());
-  CHECK(Lines("endpoints:\n  - {name: a, path: a}\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - {name: a, path: a}\n") ==
         std::vector<std::string>{"scep.yaml:2: endpoints[0].path: expected a path starting with '/', got 'a'"});
-  CHECK(Lines("endpoints:\n  - {name: a, path: /a/}\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - {name: a, path: /a/}\n") ==
         std::vector<std::string>{"scep.yaml:2: endpoints[0].path: must not end with '/', got '/a/'"});
-  CHECK(Lines("endpoints:\n  - {name: a, path: \"/a?x=1\"}\n  - {name: b, path: \"/b#c\"}\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - {name: a, path: \"/a?x=1\"}\n  - {name: b, path: \"/b#c\"}\n") ==
         std::vector<std::string>{
             "scep.yaml:2: endpoints[0].path: must not hold '?', '#', spaces or control characters, got '/a?x=1'",
             "scep.yaml:3: endpoints[1].path: must not hold '?', '#', spaces or control characters, got '/b#c'",
         });
-  CHECK(Lines("endpoints:\n  - name: a\n    path: /x\n  - name: b\n    path: /x\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - name: a\n    path: /x\n  - name: b\n    path: /x\n") ==
         std::vector<std::string>{"scep.yaml:5: endpoints[1].path: duplicate path '/x' (also endpoints[0])"});
   // Two endpoints without a path both sit at "/"; the second is pointed at by its item's line.
-  CHECK(Lines("endpoints:\n  - name: a\n  - name: b\n") ==
+  CHECK(LoadErrorLines("endpoints:\n  - name: a\n  - name: b\n") ==
         std::vector<std::string>{"scep.yaml:3: endpoints[1].path: duplicate path '/' (also endpoints[0])"});
   const std::vector<std::pair<std::string, std::string>> reserved{
       {"/certsrv/mscep_admin", "/certsrv/mscep_admin"}, {"/certsrv/mscep_admin/x", "/certsrv/mscep_admin"},
       {"/api", "/api"}, {"/api/v1", "/api"}, {"/crl", "/crl"}, {"/crl/main", "/crl"},
       {"/healthz", "/healthz"}, {"/metrics", "/metrics"}};
   for (const auto& [path, under] : reserved) {
-    CHECK(Lines("endpoints:\n  - {name: a, path: \"" + path + "\"}\n") ==
+    CHECK(LoadErrorLines("endpoints:\n  - {name: a, path: \"" + path + "\"}\n") ==
           std::vector<std::string>{"scep.yaml:2: endpoints[0].path: '" + path + "' is under " + under +
                                    ", which the gateway keeps for its admin pages, CRLs and probes"});
   }
 }
 
 TEST_CASE("each endpoint's own keys get the top-level checks, keyed under endpoints[i]") {
-  const std::vector<std::string> lines = Lines(R"(endpoints:
+  const std::vector<std::string> lines = LoadErrorLines(R"(endpoints:
   - name: a
     path: /a
     challenge:
@@ -103,11 +89,12 @@ TEST_CASE("each endpoint's own keys get the top-level checks, keyed under endpoi
 
 TEST_CASE("an endpoint inheriting values that fail only with its own CA is reported at the endpoint") {
   // The top-level ra.mode none is fine with the RSA gateway CA, but not with this endpoint's EC CA.
-  CHECK(Lines("ra: {mode: none}\nendpoints:\n  - name: ec\n    path: /ec\n    ca: {key: \"ec:p384\"}\n") ==
+  CHECK(LoadErrorLines("ra: {mode: none}\nendpoints:\n  - name: ec\n    path: /ec\n    ca: {key: \"ec:p384\"}\n") ==
         std::vector<std::string>{"scep.yaml:3: endpoints[0].ra.mode: an EC CA cannot decrypt SCEP requests: use "
                                  "ra.mode auto, single or split"});
   // An endpoint fixing what the top level gets wrong does not hide the top-level error: those are the defaults.
-  CHECK(Lines("ca: {key: \"ec:p256\"}\nra: {mode: none}\nendpoints:\n  - {name: a, path: /a, ra: {mode: auto}}\n") ==
+  CHECK(LoadErrorLines("ca: {key: \"ec:p256\"}\nra: {mode: none}\n"
+                       "endpoints:\n  - {name: a, path: /a, ra: {mode: auto}}\n") ==
         std::vector<std::string>{"scep.yaml:2: ra.mode: an EC CA cannot decrypt SCEP requests: use ra.mode auto, "
                                  "single or split"});
 }
@@ -124,7 +111,7 @@ TEST_CASE("ValidateConfig checks endpoints built in code, with line 0") {
   b.ca->key = "ec:p256";
   b.ra.mode = "none";
   c.endpoints = {a, b};
-  CHECK(Lines(config::ValidateConfig(c, "cli")) ==
+  CHECK(ErrorLines(config::ValidateConfig(c, "cli")) ==
         std::vector<std::string>{
             "cli: endpoints[0].policy.approval: expected one of auto|manual, got 'later'",
             "cli: endpoints[1].ra.mode: an EC CA cannot decrypt SCEP requests: use ra.mode auto, single or split",

@@ -6,14 +6,11 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "tests/support/config_errors.h"
+
+using test::ErrorLines;
 
 namespace {
-
-std::vector<std::string> Lines(const config::LoadResult& result) {
-  std::vector<std::string> out;
-  for (const config::ConfigError& error : result.errors) out.push_back(error.ToString());
-  return out;
-}
 
 config::GatewayConfig LoadClean(const std::string& yaml) {
   const config::LoadResult result = config::LoadConfigString(yaml, "scep.yaml");
@@ -121,7 +118,8 @@ TEST_CASE("a template exists only when its key is given; unset fields take the c
   CHECK(bare.templates.encryption->validity_days == 365);
 
   const config::LoadResult wrong = config::LoadConfigString("templates:\n  signature: yes\n", "scep.yaml");
-  CHECK(Lines(wrong) == std::vector<std::string>{"scep.yaml:2: templates.signature: expected a mapping, got 'yes'"});
+  CHECK(ErrorLines(wrong) ==
+        std::vector<std::string>{"scep.yaml:2: templates.signature: expected a mapping, got 'yes'"});
 }
 
 TEST_CASE("an endpoint inherits top-level keys written after the list, and overrides field by field") {
@@ -193,7 +191,7 @@ policy:
   aproval: manual
 )",
                                                              "scep.yaml");
-  CHECK(Lines(result) ==
+  CHECK(ErrorLines(result) ==
         std::vector<std::string>{
             "scep.yaml:12: policy.aproval: unknown key 'aproval' (did you mean 'approval'?)",
             "scep.yaml:4: endpoints[0].polcy: unknown key 'polcy' (did you mean 'policy'?)",
@@ -205,7 +203,7 @@ policy:
 }
 
 TEST_CASE("endpoints must be a list of mappings") {
-  CHECK(Lines(config::LoadConfigString("endpoints: {name: a}\n", "s.yaml")) ==
+  CHECK(ErrorLines(config::LoadConfigString("endpoints: {name: a}\n", "s.yaml")) ==
         std::vector<std::string>{"s.yaml:1: endpoints: expected a list of mappings, got a mapping"});
   CHECK(config::LoadConfigString("endpoints:\n", "s.yaml").ok());
   CHECK(config::LoadConfigString("endpoints: []\n", "s.yaml").ok());
@@ -216,7 +214,7 @@ TEST_CASE("a bad top-level value that endpoints inherit is reported once, at the
       "endpoints:\n  - {name: a, path: /a}\n  - {name: b, path: /b, policy: {approval: never}}\npolicy:\n"
       "  approval: later\n",
       "scep.yaml");
-  CHECK(Lines(result) == std::vector<std::string>{
+  CHECK(ErrorLines(result) == std::vector<std::string>{
                              "scep.yaml:5: policy.approval: expected one of auto|manual, got 'later'",
                              "scep.yaml:3: endpoints[1].policy.approval: expected one of auto|manual, got 'never'",
                          });

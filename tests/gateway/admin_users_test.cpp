@@ -14,34 +14,13 @@
 #include <vector>
 
 #include "gateway/admin_users.h"
+#include "tests/support/test_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "admin_users_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const char* name) const { return path + "/" + name; }
-  std::string path;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void WriteFile(const std::string& path, const std::string& contents) { std::ofstream(path) << contents; }
-
-unsigned Mode(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
+using test::FileMode;
+using test::TempDir;
 
 gateway::AdminUsers LoadOk(const std::string& path) {
   auto users = gateway::AdminUsers::Load(path);
@@ -51,7 +30,7 @@ gateway::AdminUsers LoadOk(const std::string& path) {
 
 // The text after "name:" on the user's line.
 std::string EncodedHashOf(const std::string& path, const std::string& name) {
-  const std::string text = ReadFile(path);
+  const std::string text = test::ReadText(path);
   const std::size_t at = text.find(name + ":");
   REQUIRE(at != std::string::npos);
   const std::size_t start = at + name.size() + 1;
@@ -60,15 +39,15 @@ std::string EncodedHashOf(const std::string& path, const std::string& name) {
 
 TEST_CASE("add, verify, replace, remove and list") {
   TempDir tmp;
-  const std::string path = tmp / "admin-users";
+  const std::string path = tmp.File("admin-users");
   CHECK(LoadOk(path).empty());  // no file: nobody may log in
   CHECK_FALSE(LoadOk(path).Verify("alice", "anything"));
 
   REQUIRE(gateway::AddAdminUser(path, "alice", "correct horse").ok());
   REQUIRE(gateway::AddAdminUser(path, "bob.smith@example-1_x", "pa:ss\nword").ok());
-  CHECK(Mode(path) == 0600);
-  CHECK(fs::directory_iterator(tmp.path) != fs::directory_iterator());
-  CHECK(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator()) == 1);  // no temp file left
+  CHECK(FileMode(path) == 0600);
+  CHECK(fs::directory_iterator(tmp.path()) != fs::directory_iterator());
+  CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()) == 1);  // no temp file left
 
   // Argon2id encoded hashes with the documented parameters, checked by libargon2 directly.
   const std::string alice_hash = EncodedHashOf(path, "alice");
@@ -106,29 +85,29 @@ TEST_CASE("add, verify, replace, remove and list") {
   auto after = LoadOk(path);
   CHECK(after.names() == std::vector<std::string>{"bob.smith@example-1_x"});
   CHECK_FALSE(after.Verify("alice", "correct horse"));
-  CHECK(Mode(path) == 0600);
+  CHECK(FileMode(path) == 0600);
 }
 
 TEST_CASE("comments, blank lines and CRLF are accepted and kept across rewrites") {
   TempDir tmp;
-  const std::string path = tmp / "users";
+  const std::string path = tmp.File("users");
   REQUIRE(gateway::AddAdminUser(path, "alice", "secret").ok());
   const std::string alice_line = "alice:" + EncodedHashOf(path, "alice");
-  WriteFile(path, "# admins of the gateway\n\n   \n" + alice_line + "\r\n  # indented comment\n");
+  test::WriteText(path, "# admins of the gateway\n\n   \n" + alice_line + "\r\n  # indented comment\n");
   ::chmod(path.c_str(), 0644);
   auto users = LoadOk(path);
   CHECK(users.names() == std::vector<std::string>{"alice"});
   CHECK(users.Verify("alice", "secret"));
 
   REQUIRE(gateway::AddAdminUser(path, "bob", "other").ok());
-  const std::string text = ReadFile(path);
+  const std::string text = test::ReadText(path);
   CHECK(text.rfind("# admins of the gateway\n\n   \n" + alice_line + "\n  # indented comment\nbob:$argon2id$", 0) == 0);
-  CHECK(Mode(path) == 0600);  // a rewrite also tightens the mode
+  CHECK(FileMode(path) == 0600);  // a rewrite also tightens the mode
 }
 
 TEST_CASE("malformed files are errors naming the line, and are never rewritten") {
   TempDir tmp;
-  const std::string path = tmp / "users";
+  const std::string path = tmp.File("users");
   REQUIRE(gateway::AddAdminUser(path, "alice", "secret").ok());
   const std::string good = "alice:" + EncodedHashOf(path, "alice") + "\n";
   struct Case {
@@ -142,19 +121,19 @@ TEST_CASE("malformed files are errors naming the line, and are never rewritten")
                         Case{":$argon2id$x\n", "users:1: user name"},
                         Case{good + good, "users:2: user alice is listed twice"}}) {
     CAPTURE(c.contents);
-    WriteFile(path, c.contents);
+    test::WriteText(path, c.contents);
     auto users = gateway::AdminUsers::Load(path);
     REQUIRE_FALSE(users.ok());
     CHECK_MESSAGE(users.error().detail.find(c.expected) != std::string::npos, users.error().detail);
     CHECK_FALSE(gateway::AddAdminUser(path, "carol", "pw").ok());
     CHECK_FALSE(gateway::RemoveAdminUser(path, "alice").ok());
-    CHECK(ReadFile(path) == c.contents);
+    CHECK(test::ReadText(path) == c.contents);
   }
 }
 
 TEST_CASE("bad names and empty passwords are refused") {
   TempDir tmp;
-  const std::string path = tmp / "users";
+  const std::string path = tmp.File("users");
   for (const std::string& name : {std::string(), std::string(65, 'a'), std::string("a:b"), std::string("a b"),
                                   std::string("ünï"), std::string("a/b"), std::string("a\nb")}) {
     CAPTURE(name);
@@ -167,12 +146,12 @@ TEST_CASE("bad names and empty passwords are refused") {
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.error().code == scep::ErrorCode::BadRequest);
   CHECK(LoadOk(path).names() == std::vector<std::string>{std::string(64, 'a')});
-  CHECK_FALSE(gateway::AddAdminUser(tmp / "no-such-dir/users", "alice", "pw").ok());
+  CHECK_FALSE(gateway::AddAdminUser(tmp.File("no-such-dir/users"), "alice", "pw").ok());
 }
 
 TEST_CASE("an unknown user costs as much as a wrong password") {
   TempDir tmp;
-  const std::string path = tmp / "users";
+  const std::string path = tmp.File("users");
   REQUIRE(gateway::AddAdminUser(path, "alice", "secret").ok());
   auto users = LoadOk(path);
   const auto time = [&](const char* name) {

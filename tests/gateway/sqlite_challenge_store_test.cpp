@@ -2,7 +2,6 @@
 #include "gateway/sqlite_challenge_store.h"
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/sqlite_cert_store.h"
+#include "tests/support/gateway_database.h"
+#include "tests/support/require_ok.h"
 #include "tests/support/test_files.h"
 
 namespace {
@@ -20,19 +20,10 @@ namespace {
 using gateway::ChallengeAddResult;
 using gateway::ChallengeUseResult;
 using gateway::OneTimeChallenge;
-using gateway::SqliteCertStore;
 using gateway::SqliteChallengeStore;
 
-// The gateway's order: the certificate store creates and migrates the file, then the challenge store opens it.
-void CreateDatabase(const std::string& path) {
-  auto certs = SqliteCertStore::Open(path);
-  REQUIRE_MESSAGE(certs.ok(), (certs.ok() ? "" : certs.error().ToString()));
-}
-
 std::unique_ptr<SqliteChallengeStore> OpenStore(const std::string& path) {
-  auto store = SqliteChallengeStore::Open(path);
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().ToString()));
-  return std::move(*store);
+  return test::RequireOk(SqliteChallengeStore::Open(path));
 }
 
 OneTimeChallenge MakeChallenge(const std::string& endpoint, const std::string& hash, std::int64_t created_at,
@@ -46,22 +37,16 @@ OneTimeChallenge MakeChallenge(const std::string& endpoint, const std::string& h
 }
 
 ChallengeAddResult Add(SqliteChallengeStore& store, const OneTimeChallenge& challenge, int max_outstanding) {
-  auto added = store.Add(challenge, max_outstanding);
-  REQUIRE_MESSAGE(added.ok(), (added.ok() ? "" : added.error().ToString()));
-  return *added;
+  return test::RequireOk(store.Add(challenge, max_outstanding));
 }
 
 ChallengeUseResult Use(SqliteChallengeStore& store, const std::string& endpoint, const std::string& hash,
                        const std::string& subject, std::int64_t now) {
-  auto used = store.Use(endpoint, hash, subject, now);
-  REQUIRE_MESSAGE(used.ok(), (used.ok() ? "" : used.error().ToString()));
-  return *used;
+  return test::RequireOk(store.Use(endpoint, hash, subject, now));
 }
 
 int Outstanding(SqliteChallengeStore& store, const std::string& endpoint, std::int64_t now) {
-  auto count = store.Outstanding(endpoint, now);
-  REQUIRE(count.ok());
-  return *count;
+  return test::RequireOk(store.Outstanding(endpoint, now));
 }
 
 // Many threads, spread over the given stores, all try the same password at once; returns how many were accepted
@@ -90,10 +75,8 @@ int RaceUse(const std::vector<SqliteChallengeStore*>& stores, int threads_per_st
 }  // namespace
 
 TEST_CASE("Add stops at max_outstanding; used and expired passwords do not count") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
 
   CHECK(Add(*store, MakeChallenge("ep", "h1", 1000, 2000), 3) == ChallengeAddResult::Added);
   CHECK(Add(*store, MakeChallenge("ep", "h2", 1000, 1500), 3) == ChallengeAddResult::Added);
@@ -122,10 +105,8 @@ TEST_CASE("Add stops at max_outstanding; used and expired passwords do not count
 }
 
 TEST_CASE("Use tells Unknown, Expired, SubjectMismatch, Accepted and AlreadyUsed apart") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   REQUIRE(Add(*store, MakeChallenge("ep", "any", 1000, 2000), 10) == ChallengeAddResult::Added);
   REQUIRE(Add(*store, MakeChallenge("ep", "routers", 1000, 2000, "^CN=router-[0-9]+,"), 10) ==
           ChallengeAddResult::Added);
@@ -150,10 +131,8 @@ TEST_CASE("Use tells Unknown, Expired, SubjectMismatch, Accepted and AlreadyUsed
 }
 
 TEST_CASE("Add refuses an empty hash, an invalid pattern and a duplicate, storing nothing") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
 
   auto empty = store->Add(MakeChallenge("ep", "", 1000, 2000), 10);
   REQUIRE_FALSE(empty.ok());
@@ -174,10 +153,8 @@ TEST_CASE("Add refuses an empty hash, an invalid pattern and a duplicate, storin
 }
 
 TEST_CASE("16 threads racing for one password: exactly one is accepted") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   for (int round = 0; round < 5; ++round) {
     const std::string hash = "race-" + std::to_string(round);
     REQUIRE(Add(*store, MakeChallenge("ep", hash, 1000, 2000), 100) == ChallengeAddResult::Added);
@@ -188,11 +165,9 @@ TEST_CASE("16 threads racing for one password: exactly one is accepted") {
 }
 
 TEST_CASE("two stores on one file (as two processes) racing for one password: exactly one is accepted") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto first = OpenStore(path);
-  auto second = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto first = OpenStore(db.path());
+  auto second = OpenStore(db.path());
   for (int round = 0; round < 5; ++round) {
     const std::string hash = "race-" + std::to_string(round);
     // Added through one connection, raced for through both: the second sees the first's commit.
@@ -203,17 +178,15 @@ TEST_CASE("two stores on one file (as two processes) racing for one password: ex
 }
 
 TEST_CASE("challenges and their use survive closing and reopening the file") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
+  const test::GatewayDatabase db;
   {
-    auto store = OpenStore(path);
+    auto store = OpenStore(db.path());
     REQUIRE(Add(*store, MakeChallenge("ep", "kept", 1000, 2000, "^CN=a$"), 10) == ChallengeAddResult::Added);
     REQUIRE(Add(*store, MakeChallenge("ep", "spent", 1000, 2000), 10) == ChallengeAddResult::Added);
     REQUIRE(Use(*store, "ep", "spent", "CN=a", 1100) == ChallengeUseResult::Accepted);
   }
-  CreateDatabase(path);  // a restarted gateway opens the certificate store again first
-  auto store = OpenStore(path);
+  db.Migrate();  // a restarted gateway opens the certificate store again first
+  auto store = OpenStore(db.path());
   CHECK(Outstanding(*store, "ep", 1100) == 1);
   CHECK(Use(*store, "ep", "spent", "CN=a", 1200) == ChallengeUseResult::AlreadyUsed);
   CHECK(Use(*store, "ep", "kept", "CN=b", 1200) == ChallengeUseResult::SubjectMismatch);  // the pattern was kept
@@ -231,10 +204,7 @@ TEST_CASE("Open refuses a file the certificate store has not migrated, and creat
   }
   SUBCASE("schema version 1") {
     const std::string path = (dir / "old.db").string();
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
+    test::WriteSchemaVersion(path, 1);
     auto store = SqliteChallengeStore::Open(path);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().detail.find("schema version 1") != std::string::npos);

@@ -2,7 +2,6 @@
 #include "gateway/sqlite_request_store.h"
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,25 +11,17 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/sqlite_cert_store.h"
-#include "tests/support/test_files.h"
+#include "tests/support/gateway_database.h"
+#include "tests/support/require_ok.h"
 
 namespace {
 
 using gateway::EnrollmentRequest;
 using gateway::RequestStatus;
-using gateway::SqliteCertStore;
 using gateway::SqliteRequestStore;
 
-void CreateDatabase(const std::string& path) {
-  auto certs = SqliteCertStore::Open(path);
-  REQUIRE_MESSAGE(certs.ok(), (certs.ok() ? "" : certs.error().ToString()));
-}
-
 std::unique_ptr<SqliteRequestStore> OpenStore(const std::string& path) {
-  auto store = SqliteRequestStore::Open(path);
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().ToString()));
-  return std::move(*store);
+  return test::RequireOk(SqliteRequestStore::Open(path));
 }
 
 EnrollmentRequest MakeRequest(const std::string& transaction_id, std::int64_t created_at, std::int64_t expires_at) {
@@ -50,10 +41,9 @@ EnrollmentRequest MakeRequest(const std::string& transaction_id, std::int64_t cr
 }
 
 std::int64_t Add(SqliteRequestStore& store, const EnrollmentRequest& request) {
-  auto id = store.Add(request);
-  REQUIRE_MESSAGE(id.ok(), (id.ok() ? "" : id.error().ToString()));
-  CHECK(*id > 0);
-  return *id;
+  const std::int64_t id = test::RequireOk(store.Add(request));
+  CHECK(id > 0);
+  return id;
 }
 
 EnrollmentRequest Find(SqliteRequestStore& store, std::int64_t id) {
@@ -65,9 +55,7 @@ EnrollmentRequest Find(SqliteRequestStore& store, std::int64_t id) {
 
 bool Transition(SqliteRequestStore& store, std::int64_t id, RequestStatus from, RequestStatus to,
                 const std::string& by, std::int64_t at) {
-  auto moved = store.Transition(id, from, to, "decided by " + by, by, at);
-  REQUIRE_MESSAGE(moved.ok(), (moved.ok() ? "" : moved.error().ToString()));
-  return *moved;
+  return test::RequireOk(store.Transition(id, from, to, "decided by " + by, by, at));
 }
 
 std::vector<std::string> TransactionIds(const std::vector<EnrollmentRequest>& requests) {
@@ -79,10 +67,8 @@ std::vector<std::string> TransactionIds(const std::vector<EnrollmentRequest>& re
 }  // namespace
 
 TEST_CASE("a request goes pending -> approved -> issued, and every field round-trips") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
 
   EnrollmentRequest request = MakeRequest("txn-1", 1000, 2000);
   request.id = 999;  // ignored: Add assigns the id
@@ -122,10 +108,8 @@ TEST_CASE("a request goes pending -> approved -> issued, and every field round-t
 }
 
 TEST_CASE("pending -> denied; a transition from the wrong status or for an unknown id changes nothing") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   const std::int64_t id = Add(*store, MakeRequest("txn-deny", 1000, 2000));
 
   CHECK_FALSE(Transition(*store, id, RequestStatus::Approved, RequestStatus::Issued, "bob", 1100));
@@ -150,11 +134,9 @@ TEST_CASE("pending -> denied; a transition from the wrong status or for an unkno
 }
 
 TEST_CASE("approve and deny racing from two stores on one file: exactly one wins") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto server = OpenStore(path);
-  auto cli = OpenStore(path);  // a second connection, as the `requests approve` process has
+  const test::GatewayDatabase db;
+  auto server = OpenStore(db.path());
+  auto cli = OpenStore(db.path());  // a second connection, as the `requests approve` process has
   constexpr int kThreadsPerStore = 4;
   for (int round = 0; round < 5; ++round) {
     CAPTURE(round);
@@ -182,10 +164,8 @@ TEST_CASE("approve and deny racing from two stores on one file: exactly one wins
 }
 
 TEST_CASE("ExpirePending denies only pending requests whose time has come") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   const std::int64_t early = Add(*store, MakeRequest("early", 0, 100));
   const std::int64_t on_time = Add(*store, MakeRequest("on-time", 0, 200));
   const std::int64_t later = Add(*store, MakeRequest("later", 0, 300));
@@ -213,10 +193,8 @@ TEST_CASE("ExpirePending denies only pending requests whose time has come") {
 }
 
 TEST_CASE("List filters by status and orders by id") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   const std::int64_t a = Add(*store, MakeRequest("a", 0, 1000));
   const std::int64_t b = Add(*store, MakeRequest("b", 0, 1000));
   Add(*store, MakeRequest("c", 0, 1000));
@@ -241,10 +219,8 @@ TEST_CASE("List filters by status and orders by id") {
 }
 
 TEST_CASE("a duplicate transaction ID is an error that leaves the first request as it was") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
-  auto store = OpenStore(path);
+  const test::GatewayDatabase db;
+  auto store = OpenStore(db.path());
   const std::int64_t id = Add(*store, MakeRequest("txn-dup", 1000, 2000));
 
   EnrollmentRequest second = MakeRequest("txn-dup", 1500, 2500);
@@ -269,28 +245,23 @@ TEST_CASE("a duplicate transaction ID is an error that leaves the first request 
 }
 
 TEST_CASE("requests survive reopening, and Open refuses an unmigrated file") {
-  test::TempDir dir;
-  const std::string path = (dir / "gateway.db").string();
-  CreateDatabase(path);
+  const test::GatewayDatabase db;
   std::int64_t id = 0;
   {
-    auto store = OpenStore(path);
+    auto store = OpenStore(db.path());
     id = Add(*store, MakeRequest("txn-kept", 1000, 2000));
     REQUIRE(Transition(*store, id, RequestStatus::Pending, RequestStatus::Approved, "alice", 1100));
   }
-  auto reopened = OpenStore(path);
+  auto reopened = OpenStore(db.path());
   CHECK(Find(*reopened, id).status == RequestStatus::Approved);
 
-  const std::string old_path = (dir / "old.db").string();
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(old_path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  const std::string old_path = (db.dir() / "old.db").string();
+  test::WriteSchemaVersion(old_path, 1);
   auto old = SqliteRequestStore::Open(old_path);
   REQUIRE_FALSE(old.ok());
   CHECK(old.error().detail.find("schema version 1") != std::string::npos);
-  CHECK_FALSE(SqliteRequestStore::Open((dir / "missing.db").string()).ok());
-  CHECK_FALSE(std::filesystem::exists(dir / "missing.db"));
+  CHECK_FALSE(SqliteRequestStore::Open((db.dir() / "missing.db").string()).ok());
+  CHECK_FALSE(std::filesystem::exists(db.dir() / "missing.db"));
 }
 
 TEST_CASE("request status spellings parse back") {

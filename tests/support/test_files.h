@@ -1,6 +1,7 @@
 // Small helpers shared by the tests: files, temp dirs, running the openssl CLI.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,8 @@ class TempDir {
  public:
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "scep-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a directory like " + tmpl);
+    path_ = tmpl;
   }
   ~TempDir() {
     std::error_code ec;
@@ -50,6 +53,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // The same path as a string, for building shell commands.
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
 
  private:
   std::filesystem::path path_;
@@ -65,6 +70,23 @@ inline int Run(const std::string& command, std::string* output = nullptr) {
   const int status = pclose(pipe);
   if (output != nullptr) *output = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct RunResult {
+  int status;          // the exit status; -1 when the command did not exit normally
+  std::string output;  // stdout and stderr
+};
+inline RunResult RunForOutput(const std::string& command) {
+  RunResult result;
+  result.status = Run(command, &result.output);
+  return result;
+}
+
+// The permission bits (0777) of a file or directory; throws, failing the test, when there is nothing there.
+inline unsigned FileMode(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
+  return st.st_mode & 0777;
 }
 
 inline std::filesystem::path SourceDir() { return SCEP_SOURCE_DIR; }
