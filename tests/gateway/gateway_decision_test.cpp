@@ -31,15 +31,6 @@ test::Device Device(const std::string& cn, const std::string& sans = {}, const s
   return d;
 }
 
-void CheckIssued(const test::ScepReply& reply, const test::Device& d) {
-  INFO(reply.Describe());
-  REQUIRE(reply.success());
-  CHECK(reply.signature_ok);
-  CHECK(reply.signed_by_published_signer);
-  REQUIRE(reply.certs.size() >= 1);
-  CHECK(EVP_PKEY_eq(X509_get0_pubkey(reply.cert()), d.key.get()) == 1);
-}
-
 // A signed FAILURE whose failInfoText contains `text`.
 void CheckFailure(const test::ScepReply& reply, FailInfo expected, const std::string& text) {
   INFO(reply.Describe());
@@ -166,7 +157,7 @@ endpoints:
   // Control: a request that keeps every rule is issued as asked.
   auto good = Device("dev-6", "DNS:dev-6.example.com");
   auto issued = strict.Enroll(good);
-  CheckIssued(issued, good);
+  test::CheckIssued(issued, good);
   if (issued.success()) {
     CHECK(test::SubjectField(issued.cert(), "O") == "Integration Tests");
     CHECK(test::SubjectAltNames(issued.cert()) == std::vector<std::string>{"DNS:dev-6.example.com"});
@@ -177,7 +168,7 @@ endpoints:
   REQUIRE(forced.FetchCa() == "");
   auto device = Device("sensor", "DNS:sensor.example.com,DNS:evil.org,DNS:other.example.com");
   auto reply = forced.Enroll(device);
-  CheckIssued(reply, device);
+  test::CheckIssued(reply, device);
   REQUIRE(reply.success());
   CHECK(test::SubjectField(reply.cert(), "O") == "Forced Org");
   CHECK(test::SubjectField(reply.cert(), "CN") == "sensor");
@@ -220,10 +211,10 @@ TEST_CASE("approval: manual holds requests until the CLI or the API decides") {
   REQUIRE(gw.Cli("requests approve " + std::to_string(id_a), &out) == 0);
 
   auto polled = client.Poll(a, first.transaction_id);
-  CheckIssued(polled, a);
+  test::CheckIssued(polled, a);
   REQUIRE(polled.success());
   auto resent = client.Resend(first, test::Transport::Post, a.self_signed.get(), a.key.get());
-  CheckIssued(resent, a);
+  test::CheckIssued(resent, a);
   REQUIRE(resent.success());
   CHECK(X509_cmp(resent.cert(), polled.cert()) == 0);
   CHECK(test::ListCerts(gw.data_dir()).count == 1);
@@ -276,7 +267,7 @@ TEST_CASE("approval: manual holds requests until the CLI or the API decides") {
   const std::int64_t id_d = pending.body[0]["id"].get<std::int64_t>();
   auto approved = Api(gw.port(), "POST", "/api/v1/requests/" + std::to_string(id_d) + "/approve", "{}");
   CHECK(approved.status == 200);
-  CheckIssued(client.Poll(d, fourth.transaction_id), d);
+  test::CheckIssued(client.Poll(d, fourth.transaction_id), d);
   auto denied = Api(gw.port(), "GET", "/api/v1/requests?status=denied");
   REQUIRE(denied.body.is_array());
   CHECK(denied.body.size() == 2);  // B by the CLI, C by expiry
@@ -319,7 +310,7 @@ TEST_CASE("the policy webhook decides; an unreachable one falls back to on_unava
                                          .key_usage = "digitalSignature"});
   REQUIRE(issued_device.error == "");
   auto issued = client("/issue")->Enroll(issued_device);
-  CheckIssued(issued, issued_device);
+  test::CheckIssued(issued, issued_device);
   std::vector<nlohmann::json> asked;
   {
     std::istringstream in(test::ReadText(record));
@@ -358,7 +349,7 @@ TEST_CASE("the policy webhook decides; an unreachable one falls back to on_unava
   CheckFailure(client("/static")->Enroll(Device("static-wrong", "", "ticket")), FailInfo::BadRequest,
                "challenge password incorrect");
   auto right = Device("static-right", "", "static-secret");
-  CheckIssued(client("/static")->Enroll(right), right);
+  test::CheckIssued(client("/static")->Enroll(right), right);
   std::istringstream in(test::ReadText(record));
   int count = 0;
   for (std::string line; std::getline(in, line);) ++count;
@@ -378,7 +369,7 @@ TEST_CASE("revocation: CLI and API, /crl/ca.crl and GetCRL, renewal refused for 
   for (const char* cn : {"revoked-one", "renewed-one", "api-revoked"}) {
     devices.push_back(Device(cn));
     auto reply = client.Enroll(devices.back());
-    CheckIssued(reply, devices.back());
+    test::CheckIssued(reply, devices.back());
     REQUIRE(reply.success());
     certs.push_back(scep::UpRef(reply.cert()));
   }
@@ -464,7 +455,7 @@ TEST_CASE("the audit file has one line per decision and survives a restart") {
 
     auto device = Device("audited");
     auto issued = automatic.Enroll(device);
-    CheckIssued(issued, device);
+    test::CheckIssued(issued, device);
     REQUIRE(issued.success());
     issued_serial = scep::SerialHex(issued.cert());
     issued_txid = issued.transaction_id;
@@ -481,7 +472,7 @@ TEST_CASE("the audit file has one line per decision and survives a restart") {
     REQUIRE(id > 0);
     REQUIRE(gw.Cli("requests approve " + std::to_string(id), &out) == 0);
     auto polled = manual.Poll(held_device, pending_txid);
-    CheckIssued(polled, held_device);
+    test::CheckIssued(polled, held_device);
     REQUIRE(polled.success());
     approved_serial = scep::SerialHex(polled.cert());
     REQUIRE(gw.Cli("certs revoke " + issued_serial + " --reason affiliationChanged", &out) == 0);
@@ -529,7 +520,7 @@ TEST_CASE("the audit file has one line per decision and survives a restart") {
   REQUIRE(automatic.FetchCa() == "");
   auto device = Device("after-restart");
   auto issued = automatic.Enroll(device);
-  CheckIssued(issued, device);
+  test::CheckIssued(issued, device);
   std::string after_restart;
   const auto lines = AuditLines(gw.data_dir(), &after_restart);
   CHECK(after_restart.compare(0, before_restart.size(), before_restart) == 0);

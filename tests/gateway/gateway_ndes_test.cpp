@@ -126,14 +126,6 @@ test::Device Device(const std::string& cn, const std::string& challenge, const s
   return d;
 }
 
-void CheckIssued(const test::ScepReply& reply, const test::Device& d) {
-  INFO(reply.Describe());
-  REQUIRE(reply.success());
-  CHECK(reply.signature_ok);
-  CHECK(reply.signed_by_published_signer);
-  CHECK(EVP_PKEY_eq(X509_get0_pubkey(reply.cert()), d.key.get()) == 1);
-}
-
 void CheckFailure(const test::ScepReply& reply, FailInfo expected, const std::string& text_part) {
   INFO(reply.Describe());
   REQUIRE(reply.rep.has_value());
@@ -209,12 +201,12 @@ TEST_CASE("a scraped one-time password enrolls once") {
 
   auto first = Device("router-1", password);
   auto reply = client->Enroll(first);
-  CheckIssued(reply, first);
+  test::CheckIssued(reply, first);
   REQUIRE(reply.success());
   CHECK(X509_verify(reply.cert(), X509_get0_pubkey(client->ca())) == 1);
   // The same request again (a device retrying) gets the same certificate: a retry is not a second use.
   auto retry = client->Resend(reply, test::Transport::Post, first.self_signed.get(), first.key.get());
-  CheckIssued(retry, first);
+  test::CheckIssued(retry, first);
   REQUIRE(retry.success());
   CHECK(X509_cmp(retry.cert(), reply.cert()) == 0);
 
@@ -236,14 +228,14 @@ TEST_CASE("a request refused for its transactionID does not use up the password 
   auto client = ndes.Client();
   auto first = Device("reused-id", ndes.Password());
   auto issued = client->Enroll(first);
-  CheckIssued(issued, first);
+  test::CheckIssued(issued, first);
   // A different request under the same transactionID (strongSwan derives it from the key) is refused ...
   const std::string password = ndes.Password();
   CheckFailure(client->Enroll(Device("reused-id-2", password), {.transaction_id = issued.transaction_id}),
                FailInfo::BadRequest, "transactionID already used");
   // ... for its transactionID, not its password, which is still good for a request under a new transactionID.
   auto second = Device("reused-id-2", password);
-  CheckIssued(client->Enroll(second), second);
+  test::CheckIssued(client->Enroll(second), second);
 }
 
 TEST_CASE("the password cache holds five outstanding passwords") {
@@ -265,7 +257,7 @@ TEST_CASE("the password cache holds five outstanding passwords") {
   // Using one frees a place.
   auto client = ndes.Client();
   auto device = Device("cache-device", passwords[0]);
-  CheckIssued(client->Enroll(device), device);
+  test::CheckIssued(client->Enroll(device), device);
   Scraped next = ScrapePassword(ndes.gw->port(), kAdmin, kAdminPassword);
   CHECK(next.password != "");
 }
@@ -326,7 +318,7 @@ TEST_CASE("an expired one-time password is refused") {
   CHECK(test::ListCerts(ndes.data).count == 0);
   // Control: a fresh password works.
   auto device = Device("late-router", ndes.Password());
-  CheckIssued(client->Enroll(device), device);
+  test::CheckIssued(client->Enroll(device), device);
 }
 
 TEST_CASE("two devices racing with one password: exactly one certificate") {
@@ -385,10 +377,10 @@ TEST_CASE("POST /api/v1/challenges, and a challenge bound to a subject") {
   CheckFailure(client->Enroll(Device("kiosk-8", password)), FailInfo::BadRequest, "not valid for this subject");
   CheckFailure(client->Enroll(Device("kiosk-70", password)), FailInfo::BadRequest, "not valid for this subject");
   auto right = Device("kiosk-7", password);  // a mismatch did not use the password up
-  CheckIssued(client->Enroll(right), right);
+  test::CheckIssued(client->Enroll(right), right);
   // The unbound one works for anyone.
   auto other = Device("anyone", plain["challenge"].get<std::string>());
-  CheckIssued(client->Enroll(other), other);
+  test::CheckIssued(client->Enroll(other), other);
 
   // Without credentials the API says 401; a bad pattern is a 400.
   gateway::HttpClient anonymous("127.0.0.1", ndes.gw->port());
@@ -421,7 +413,7 @@ TEST_CASE("templates follow the requested key usage") {
     CAPTURE(c.requested);
     auto device = Device("template-" + std::to_string(n++), ndes.Password(), c.requested);
     auto reply = client->Enroll(device);
-    CheckIssued(reply, device);
+    test::CheckIssued(reply, device);
     if (!reply.success()) continue;
     CHECK(X509_get_key_usage(reply.cert()) == c.issued_usage);
     auto ekus = test::ExtendedKeyUsages(reply.cert());
@@ -502,7 +494,7 @@ TEST_CASE("several endpoints: own paths, own CA, own challenge mode; GetCACert&m
   // beta: no challenge needed, issued by Beta CA, replies signed by its RA.
   auto anyone = Device("beta-device", "");
   auto issued_b = beta.Enroll(anyone);
-  CheckIssued(issued_b, anyone);
+  test::CheckIssued(issued_b, anyone);
   REQUIRE(issued_b.success());
   CHECK(X509_cmp(beta.reply_signer(), beta.ca()) != 0);
   CHECK(ChainsTo(issued_b.cert(), beta.ca()));
@@ -513,7 +505,7 @@ TEST_CASE("several endpoints: own paths, own CA, own challenge mode; GetCACert&m
   CheckFailure(alpha.Enroll(Device("alpha-device", "wrong")), FailInfo::BadRequest, "incorrect");
   auto with_secret = Device("alpha-device", "alpha-secret");
   auto issued_a = alpha.Enroll(with_secret);
-  CheckIssued(issued_a, with_secret);
+  test::CheckIssued(issued_a, with_secret);
   REQUIRE(issued_a.success());
   CHECK(X509_cmp(alpha.reply_signer(), alpha.ca()) == 0);
   CHECK(ChainsTo(issued_a.cert(), alpha.ca()));

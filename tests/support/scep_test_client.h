@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "gateway/http_client.h"
 #include "scep/algorithms.h"
 #include "scep/ca_caps.h"
@@ -478,6 +480,17 @@ inline std::string SubjectField(X509* cert, const std::string& field) {
 // The value of an "Authorization" header for HTTP Basic (RFC 7617).
 inline std::string BasicAuthorization(const std::string& user, const std::string& password) {
   return "Basic " + Base64(scep::AsBytes(user + ":" + password));
+}
+
+// A SUCCESS signed by the certificate GetCACert published for signing, carrying a certificate for `d`'s key.
+// Doctest assertions.
+inline void CheckIssued(const ScepReply& reply, const Device& d) {
+  INFO(reply.Describe());
+  REQUIRE(reply.success());
+  CHECK(reply.signature_ok);
+  CHECK(reply.signed_by_published_signer);
+  REQUIRE(reply.certs.size() >= 1);
+  CHECK(EVP_PKEY_eq(X509_get0_pubkey(reply.cert()), d.key.get()) == 1);
 }
 
 }  // namespace test
