@@ -51,6 +51,7 @@ void CheckCertificate(Checker& check, const CertificateConfig& certificate, cons
   CheckExtendedKeyUsages(check, certificate.extended_key_usage, Key(key, "extended_key_usage"));
   check.EachUrl(Key(key, "crl_distribution_points"), certificate.crl_distribution_points);
   check.EachUrl(Key(key, "ca_issuers_urls"), certificate.ca_issuers_urls);
+  CheckSubjectPatterns(check, certificate.subject, Key(key, "subject"));
 }
 
 bool IsEndpointName(std::string_view name) {

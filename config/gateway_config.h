@@ -58,6 +58,8 @@ struct CertificateConfig {
   std::vector<std::string> extended_key_usage{"clientAuth"};  // names or dotted OIDs
   std::vector<std::string> crl_distribution_points;           // http:// or https:// URLs
   std::vector<std::string> ca_issuers_urls;                   // http:// or https:// URLs
+  // The template's own subject rules, "CN=regex" as policy.subject, checked besides it when this template is chosen.
+  std::vector<std::string> subject;
 };
 
 struct TlsConfig {

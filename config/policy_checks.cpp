@@ -113,6 +113,10 @@ void CheckExtendedKeyUsages(Checker& check, const std::vector<std::string>& usag
   }
 }
 
+void CheckSubjectPatterns(Checker& check, const std::vector<std::string>& items, const std::string& key) {
+  CheckSubjectRules(check, items, key, true);
+}
+
 void CheckPolicy(Checker& check, const PolicyConfig& policy, const std::string& key) {
   CheckSubjectRules(check, policy.subject, Key(key, "subject"), true);
   CheckSubjectRules(check, policy.force_subject, Key(key, "force_subject"), false);

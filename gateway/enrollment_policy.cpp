@@ -152,10 +152,54 @@ std::string to_string(Decision decision) {
   return "unknown(" + std::to_string(static_cast<int>(decision)) + ")";
 }
 
+namespace {
+
+// A certificate template and the subject rules of its own (NDES templates carry subject requirements too).
+struct TemplateRules {
+  std::string kind;  // "signature", "encryption", "general"
+  ca::CertTemplate tmpl;
+  std::vector<SubjectRule> subject;
+};
+
+std::vector<SubjectRule> MakeSubjectRules(const std::vector<std::string>& items) {
+  std::vector<SubjectRule> rules;
+  for (const auto& text : items) {
+    auto [attribute, pattern] = SplitAssignment(text);
+    scep::UniquePtr<ASN1_OBJECT> object(OBJ_txt2obj(attribute.c_str(), 0));
+    ERR_clear_error();
+    rules.push_back(SubjectRule{attribute, std::move(object), pattern, std::regex(pattern)});
+  }
+  return rules;
+}
+
+TemplateRules MakeTemplateRules(std::string kind, const config::CertificateConfig& c) {
+  return TemplateRules{std::move(kind), MakeTemplate(c), MakeSubjectRules(c.subject)};
+}
+
+// The first rule the subject breaks; `source` names where the rules come from ("policy.subject").
+std::optional<std::string> CheckSubjectRules(const X509_REQ* req, const std::vector<SubjectRule>& rules,
+                                             const std::string& source) {
+  const X509_NAME* name = X509_REQ_get_subject_name(req);
+  for (const auto& rule : rules) {
+    int index = rule.object ? X509_NAME_get_index_by_OBJ(name, rule.object.get(), -1) : -1;
+    if (index < 0) return "policy: subject has no " + rule.attribute + " (required by " + source + ")";
+    for (; index >= 0; index = X509_NAME_get_index_by_OBJ(name, rule.object.get(), index)) {
+      const auto value = Utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
+      if (!value || !Matches(*value, rule.regex)) {
+        return "policy: subject " + rule.attribute + " '" + value.value_or("?") + "' does not match " + rule.pattern +
+               (source == "policy.subject" ? "" : " (" + source + ")");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 struct EnrollmentPolicy::Rules {
-  ca::CertTemplate general;
-  std::optional<ca::CertTemplate> signature;
-  std::optional<ca::CertTemplate> encryption;
+  TemplateRules general;
+  std::optional<TemplateRules> signature;
+  std::optional<TemplateRules> encryption;
   std::vector<SubjectRule> subject;
   std::vector<std::pair<std::string, std::string>> force_subject;
   std::vector<std::string> required_san_types;
@@ -168,27 +212,11 @@ struct EnrollmentPolicy::Rules {
   bool manual_approval = false;
 
   // Each returns the Deny reason of the first rule the request breaks.
-  std::optional<std::string> CheckSubject(const X509_REQ* req) const;
   std::optional<std::string> CheckKey(const scep::PublicKeyInfo& key) const;
   std::optional<std::string> CheckSans(const scep::SubjectAltNames& sans, ca::CertTemplate& tmpl) const;
   std::optional<std::string> CheckUsages(const scep::CertificationRequest& csr) const;
-  std::pair<std::string, ca::CertTemplate> ChooseTemplate(std::optional<std::uint32_t> key_usage) const;
+  const TemplateRules& ChooseTemplate(std::optional<std::uint32_t> key_usage) const;
 };
-
-std::optional<std::string> EnrollmentPolicy::Rules::CheckSubject(const X509_REQ* req) const {
-  const X509_NAME* name = X509_REQ_get_subject_name(req);
-  for (const auto& rule : subject) {
-    int index = rule.object ? X509_NAME_get_index_by_OBJ(name, rule.object.get(), -1) : -1;
-    if (index < 0) return "policy: subject has no " + rule.attribute + " (required by policy.subject)";
-    for (; index >= 0; index = X509_NAME_get_index_by_OBJ(name, rule.object.get(), index)) {
-      const auto value = Utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
-      if (!value || !Matches(*value, rule.regex)) {
-        return "policy: subject " + rule.attribute + " '" + value.value_or("?") + "' does not match " + rule.pattern;
-      }
-    }
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string> EnrollmentPolicy::Rules::CheckKey(const scep::PublicKeyInfo& key) const {
   if (key_types.empty()) return std::nullopt;
@@ -258,28 +286,22 @@ std::optional<std::string> EnrollmentPolicy::Rules::CheckUsages(const scep::Cert
 
 // NDES's choice: signature-only requests get the signature template, encipherment-only ones the encryption
 // template, anything else (both, none, no keyUsage at all) the general-purpose one.
-std::pair<std::string, ca::CertTemplate> EnrollmentPolicy::Rules::ChooseTemplate(
-    std::optional<std::uint32_t> key_usage) const {
+const TemplateRules& EnrollmentPolicy::Rules::ChooseTemplate(std::optional<std::uint32_t> key_usage) const {
   const std::uint32_t bits = key_usage.value_or(0);
   const bool sign = (bits & kSignatureBits) != 0;
   const bool encrypt = (bits & kEncryptionBits) != 0;
-  if (sign && !encrypt && signature) return {"signature", *signature};
-  if (encrypt && !sign && encryption) return {"encryption", *encryption};
-  return {"general", general};
+  if (sign && !encrypt && signature) return *signature;
+  if (encrypt && !sign && encryption) return *encryption;
+  return general;
 }
 
 EnrollmentPolicy::EnrollmentPolicy(const config::EndpointConfig& endpoint) : rules_(std::make_unique<Rules>()) {
   Rules& r = *rules_;
   const config::PolicyConfig& p = endpoint.policy;
-  r.general = MakeTemplate(endpoint.certificate);
-  if (endpoint.templates.signature) r.signature = MakeTemplate(*endpoint.templates.signature);
-  if (endpoint.templates.encryption) r.encryption = MakeTemplate(*endpoint.templates.encryption);
-  for (const auto& text : p.subject) {
-    auto [attribute, pattern] = SplitAssignment(text);
-    scep::UniquePtr<ASN1_OBJECT> object(OBJ_txt2obj(attribute.c_str(), 0));
-    ERR_clear_error();
-    r.subject.push_back(SubjectRule{attribute, std::move(object), pattern, std::regex(pattern)});
-  }
+  r.general = MakeTemplateRules("general", endpoint.certificate);
+  if (endpoint.templates.signature) r.signature = MakeTemplateRules("signature", *endpoint.templates.signature);
+  if (endpoint.templates.encryption) r.encryption = MakeTemplateRules("encryption", *endpoint.templates.encryption);
+  r.subject = MakeSubjectRules(p.subject);
   for (const auto& text : p.force_subject) r.force_subject.push_back(SplitAssignment(text));
   r.required_san_types = p.required_san_types;
   for (const auto& text : p.san_patterns) {
@@ -305,7 +327,9 @@ EnrollmentPolicy::~EnrollmentPolicy() = default;
 PolicyDecision EnrollmentPolicy::Evaluate(const scep::CertificationRequest& csr) const {
   const Rules& r = *rules_;
   PolicyDecision out;
-  std::tie(out.template_kind, out.cert_template) = r.ChooseTemplate(csr.key_usage);
+  const TemplateRules& chosen = r.ChooseTemplate(csr.key_usage);
+  out.template_kind = chosen.kind;
+  out.cert_template = chosen.tmpl;
   out.cert_template.force_subject = r.force_subject;
   if (r.max_validity_days > 0) {
     out.cert_template.validity_days = std::min(out.cert_template.validity_days, r.max_validity_days);
@@ -314,7 +338,8 @@ PolicyDecision EnrollmentPolicy::Evaluate(const scep::CertificationRequest& csr)
   if (csr.req == nullptr) {
     refusal = "policy: no certification request";
   } else {
-    refusal = r.CheckSubject(csr.req.get());
+    refusal = CheckSubjectRules(csr.req.get(), r.subject, "policy.subject");
+    if (!refusal) refusal = CheckSubjectRules(csr.req.get(), chosen.subject, "the " + chosen.kind + " template");
   }
   if (!refusal) refusal = r.CheckKey(csr.key);
   if (!refusal) refusal = r.CheckSans(csr.sans, out.cert_template);

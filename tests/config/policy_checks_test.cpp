@@ -32,6 +32,11 @@ TEST_CASE("policy regexes must compile, and the error says why") {
             .starts_with("scep.yaml:3: policy.san_patterns[0]: invalid regular expression '(unclosed': "));
   // force_subject values are literal text, never compiled.
   CHECK(OnlyError("policy:\n  force_subject: [\"O=[a-\"]\n").empty());
+  // A template's own subject rules are checked the same way.
+  CHECK(OnlyError("templates:\n  signature:\n    subject: [\"CN=(x\"]\n")
+            .starts_with("scep.yaml:3: templates.signature.subject[0]: invalid regular expression '(x': "));
+  CHECK(OnlyError("certificate:\n  subject: [\"nope\"]\n") ==
+        "scep.yaml:2: certificate.subject[0]: expected ATTRIBUTE=REGEX such as 'CN=^[a-z0-9.-]+$', got 'nope'");
 }
 
 TEST_CASE("SAN types come from DNS, IP, email and URI") {

@@ -185,6 +185,32 @@ TEST_CASE("policy.subject: every value of the RDN must match, and the RDN must b
   CHECK(Evaluate(endpoint, spec).reason == "policy: subject O 'Other' does not match Exam");
 }
 
+TEST_CASE("a template's own subject rules apply only when that template is chosen") {
+  auto endpoint = Endpoint();
+  config::CertificateConfig signature;
+  signature.key_usage = {"digitalSignature"};
+  signature.subject = {"CN=^sig-"};
+  endpoint.templates.signature = signature;
+  endpoint.certificate.subject = {"OU=^Devices$"};
+
+  CsrSpec spec;
+  spec.key_usage = "digitalSignature";
+  spec.subject = {{"CN", "sig-router1"}};
+  CHECK(Evaluate(endpoint, spec).decision == Decision::Issue);
+  spec.subject = {{"CN", "router1"}};
+  auto d = Evaluate(endpoint, spec);
+  CHECK(d.decision == Decision::Deny);
+  CHECK(d.reason == "policy: subject CN 'router1' does not match ^sig- (the signature template)");
+
+  // Both usages: the general template, whose rule wants an OU.
+  spec.key_usage = "digitalSignature, keyEncipherment";
+  d = Evaluate(endpoint, spec);
+  CHECK(d.decision == Decision::Deny);
+  CHECK(d.reason == "policy: subject has no OU (required by the general template)");
+  spec.subject = {{"OU", "Devices"}, {"CN", "router1"}};
+  CHECK(Evaluate(endpoint, spec).decision == Decision::Issue);
+}
+
 TEST_CASE("policy.key_types: minimum RSA size and allowed curves") {
   auto endpoint = Endpoint();  // default: rsa:2048, ec:p256, ec:p384
   CsrSpec spec;
