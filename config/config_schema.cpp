@@ -63,7 +63,8 @@ const Schema::Fields* Schema::Certificate(CertificateConfig& c) {
                {"extended_key_usage", &c.extended_key_usage},
                {"crl_distribution_points", &c.crl_distribution_points},
                {"ca_issuers_urls", &c.ca_issuers_urls},
-               {"subject", &c.subject}});
+               {"subject", &c.subject},
+               {"approval", &c.approval}});
 }
 
 const Schema::Fields* Schema::Ra(RaConfig& c) { return Keep({{"mode", &c.mode}, {"subject", &c.subject}}); }

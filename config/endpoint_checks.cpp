@@ -52,6 +52,7 @@ void CheckCertificate(Checker& check, const CertificateConfig& certificate, cons
   check.EachUrl(Key(key, "crl_distribution_points"), certificate.crl_distribution_points);
   check.EachUrl(Key(key, "ca_issuers_urls"), certificate.ca_issuers_urls);
   CheckSubjectPatterns(check, certificate.subject, Key(key, "subject"));
+  if (!certificate.approval.empty()) check.OneOf(Key(key, "approval"), certificate.approval, kApprovals);
 }
 
 bool IsEndpointName(std::string_view name) {

@@ -60,6 +60,8 @@ struct CertificateConfig {
   std::vector<std::string> ca_issuers_urls;                   // http:// or https:// URLs
   // The template's own subject rules, "CN=regex" as policy.subject, checked besides it when this template is chosen.
   std::vector<std::string> subject;
+  // auto|manual for requests that get this template; empty = policy.approval.
+  std::string approval;
 };
 
 struct TlsConfig {

@@ -17,7 +17,6 @@ namespace {
 constexpr std::array<std::string_view, 4> kSanTypes{"DNS", "IP", "email", "URI"};
 constexpr std::array<std::string_view, 2> kDisallowedSans{"refuse", "drop"};
 constexpr std::array<std::string_view, 3> kEcCurves{"ec:p256", "ec:p384", "ec:p521"};
-constexpr std::array<std::string_view, 2> kApprovals{"auto", "manual"};
 constexpr std::array<std::string_view, 3> kOnUnavailable{"issue", "deny", "pend"};
 constexpr int kMinRsaBits = 1024;
 constexpr int kMaxRsaBits = 16384;

@@ -7,6 +7,8 @@
 
 namespace config::detail {
 
+// policy.approval and a template's approval.
+inline constexpr std::array<std::string_view, 2> kApprovals{"auto", "manual"};
 inline constexpr std::array<std::string_view, 5> kKeyUsages{"digitalSignature", "nonRepudiation", "keyEncipherment",
                                                             "dataEncipherment", "keyAgreement"};
 inline constexpr std::array<std::string_view, 7> kExtendedKeyUsages{

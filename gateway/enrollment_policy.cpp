@@ -159,6 +159,7 @@ struct TemplateRules {
   std::string kind;  // "signature", "encryption", "general"
   ca::CertTemplate tmpl;
   std::vector<SubjectRule> subject;
+  std::string approval;  // "auto", "manual", or "" for the policy's
 };
 
 std::vector<SubjectRule> MakeSubjectRules(const std::vector<std::string>& items) {
@@ -173,7 +174,7 @@ std::vector<SubjectRule> MakeSubjectRules(const std::vector<std::string>& items)
 }
 
 TemplateRules MakeTemplateRules(std::string kind, const config::CertificateConfig& c) {
-  return TemplateRules{std::move(kind), MakeTemplate(c), MakeSubjectRules(c.subject)};
+  return TemplateRules{std::move(kind), MakeTemplate(c), MakeSubjectRules(c.subject), c.approval};
 }
 
 // The first rule the subject breaks; `source` names where the rules come from ("policy.subject").
@@ -347,7 +348,10 @@ PolicyDecision EnrollmentPolicy::Evaluate(const scep::CertificationRequest& csr)
   if (refusal) {
     out.decision = Decision::Deny;
     out.reason = std::move(*refusal);
-  } else if (r.manual_approval) {
+  } else if (chosen.approval == "manual") {
+    out.decision = Decision::Pend;
+    out.reason = "manual approval required (the " + chosen.kind + " template's approval: manual)";
+  } else if (r.manual_approval && chosen.approval != "auto") {
     out.decision = Decision::Pend;
     out.reason = "manual approval required (policy.approval: manual)";
   }

@@ -35,6 +35,8 @@ TEST_CASE("policy regexes must compile, and the error says why") {
   // A template's own subject rules are checked the same way.
   CHECK(OnlyError("templates:\n  signature:\n    subject: [\"CN=(x\"]\n")
             .starts_with("scep.yaml:3: templates.signature.subject[0]: invalid regular expression '(x': "));
+  CHECK(OnlyError("templates:\n  encryption:\n    approval: manul\n") ==
+        "scep.yaml:3: templates.encryption.approval: expected one of auto|manual, got 'manul' (did you mean 'manual'?)");
   CHECK(OnlyError("certificate:\n  subject: [\"nope\"]\n") ==
         "scep.yaml:2: certificate.subject[0]: expected ATTRIBUTE=REGEX such as 'CN=^[a-z0-9.-]+$', got 'nope'");
 }

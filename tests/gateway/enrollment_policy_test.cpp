@@ -211,6 +211,27 @@ TEST_CASE("a template's own subject rules apply only when that template is chose
   CHECK(Evaluate(endpoint, spec).decision == Decision::Issue);
 }
 
+TEST_CASE("a template can hold its requests for approval, or issue them while the policy holds the rest") {
+  auto endpoint = Endpoint();
+  config::CertificateConfig encryption;
+  encryption.key_usage = {"keyEncipherment"};
+  encryption.approval = "manual";
+  endpoint.templates.encryption = encryption;
+  CsrSpec spec;
+  spec.key_usage = "keyEncipherment";
+  auto d = Evaluate(endpoint, spec);
+  CHECK(d.decision == Decision::Pend);
+  CHECK(d.reason == "manual approval required (the encryption template's approval: manual)");
+  spec.key_usage = "digitalSignature, keyEncipherment";
+  CHECK(Evaluate(endpoint, spec).decision == Decision::Issue);
+
+  endpoint.policy.approval = "manual";
+  endpoint.certificate.approval = "auto";
+  CHECK(Evaluate(endpoint, spec).decision == Decision::Issue);  // the general template overrides the policy
+  endpoint.certificate.approval = "";
+  CHECK(Evaluate(endpoint, spec).decision == Decision::Pend);
+}
+
 TEST_CASE("policy.key_types: minimum RSA size and allowed curves") {
   auto endpoint = Endpoint();  // default: rsa:2048, ec:p256, ec:p384
   CsrSpec spec;
