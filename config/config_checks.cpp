@@ -27,6 +27,9 @@ void CheckListeners(Checker& check, const GatewayConfig& config) {
   if (tls.listen.empty() && (!tls.cert_file.empty() || !tls.key_file.empty())) {
     check.Fail("tls.cert_file", "tls.cert_file and tls.key_file need tls.listen");
   }
+  if (config.admin.require_tls && tls.listen.empty()) {
+    check.Fail("admin.require_tls", "needs tls.listen: without an HTTPS listener the admin pages and API are unreachable");
+  }
   if (!config.metrics.listen.empty() && !ParseHostPort(config.metrics.listen)) {
     check.Fail("metrics.listen", "expected HOST:PORT such as 127.0.0.1:9100, got '" + config.metrics.listen + "'");
   }

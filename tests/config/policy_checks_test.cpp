@@ -35,6 +35,9 @@ TEST_CASE("policy regexes must compile, and the error says why") {
   // A template's own subject rules are checked the same way.
   CHECK(OnlyError("templates:\n  signature:\n    subject: [\"CN=(x\"]\n")
             .starts_with("scep.yaml:3: templates.signature.subject[0]: invalid regular expression '(x': "));
+  CHECK(OnlyError("admin:\n  require_tls: true\n") ==
+        "scep.yaml:2: admin.require_tls: needs tls.listen: without an HTTPS listener the admin pages and API are "
+        "unreachable");
   CHECK(OnlyError("templates:\n  encryption:\n    approval: manul\n") ==
         "scep.yaml:3: templates.encryption.approval: expected one of auto|manual, got 'manul' (did you mean 'manual'?)");
   CHECK(OnlyError("certificate:\n  subject: [\"nope\"]\n") ==
