@@ -47,7 +47,9 @@ bool IsNdesPath(std::string_view path) { return UnderPrefix(Lower(path), kNdesPr
 
 bool IsNdesPagePath(std::string_view path) {
   const std::string p = Lower(path);
-  return p == kNdesPrefix || p == std::string(kNdesPrefix) + "/" || p == std::string(kNdesPrefix) + "/default.asp";
+  // IIS serves the NDES admin page from mscep.dll behind the directory URL; scripts use either spelling.
+  return p == kNdesPrefix || p == std::string(kNdesPrefix) + "/" || p == std::string(kNdesPrefix) + "/default.asp" ||
+         p == std::string(kNdesPrefix) + "/mscep.dll";
 }
 
 std::int64_t SystemNow() { return static_cast<std::int64_t>(std::time(nullptr)); }

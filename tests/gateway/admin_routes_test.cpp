@@ -249,7 +249,9 @@ TEST_CASE("the NDES page issues single-use passwords until the cache is full") {
   Harness h;
   std::vector<std::string> passwords;
   for (int i = 0; i < 5; ++i) {
-    const HttpResponse page = h.Get(i % 2 == 0 ? "/certsrv/mscep_admin/" : "/certsrv/mscep_admin/default.asp");
+    const char* spellings[] = {"/certsrv/mscep_admin/", "/certsrv/mscep_admin/default.asp",
+                               "/certsrv/mscep_admin/mscep.dll"};
+    const HttpResponse page = h.Get(spellings[i % 3]);
     REQUIRE(page.status == 200);
     CHECK(page.content_type == "text/html; charset=utf-16le");
     CHECK(Header(page, "Cache-Control") == "no-store");
