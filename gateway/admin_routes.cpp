@@ -1,28 +1,20 @@
 #include "gateway/admin_routes.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <regex>
-#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gateway/admin_actions.h"
-#include "gateway/admin_users.h"
-#include "gateway/message_param.h"
+#include "gateway/admin_auth.h"
 #include "gateway/ndes_admin_page.h"
 #include "gateway/query_string.h"
-
-// Longer than the house's ~400 lines: the routing table, the JSON shapes and the users-file cache only make sense
-// together, and splitting them would only move private helpers into headers.
 
 namespace gateway {
 namespace {
@@ -146,25 +138,6 @@ HttpResponse MethodNotAllowed(std::string_view allow, bool ndes) {
   return r;
 }
 
-struct Credentials {
-  std::string user;
-  std::string password;
-};
-
-// "Authorization: Basic base64(user:password)". The scheme name is case-insensitive (RFC 7617).
-std::optional<Credentials> ParseBasicAuth(std::string_view header) {
-  constexpr std::string_view kScheme = "basic ";
-  if (header.size() <= kScheme.size() || Lower(header.substr(0, kScheme.size())) != kScheme) return std::nullopt;
-  std::string_view encoded = header.substr(kScheme.size());
-  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
-  const auto decoded = DecodeLenientBase64(encoded);
-  if (!decoded) return std::nullopt;
-  const std::string text(decoded->begin(), decoded->end());
-  const auto colon = text.find(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  return Credentials{text.substr(0, colon), text.substr(colon + 1)};
-}
-
 // Every field of the API's bodies is optional, so an empty body is an empty object.
 std::optional<json> ParseObject(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
@@ -211,83 +184,6 @@ bool IsValidPattern(const std::string& pattern) {
     return false;
   }
 }
-
-// The users file as last loaded, re-read when it changes on disk so that `scep-gateway users add|remove` takes
-// effect without a restart. Argon2id is slow on purpose; credentials that verified once against the current file
-// are remembered as a salted SHA-256 (salt random per process) so that a scraper fetching a password per device
-// does not pay it every time. Failures are never remembered, so guessing still costs a full Argon2id each try.
-class UserDirectory {
- public:
-  explicit UserDirectory(std::string path) : path_(std::move(path)) {
-    std::random_device random;
-    for (auto& b : salt_) b = static_cast<char>(random());
-  }
-
-  bool Verify(const std::string& user, const std::string& password) {
-    std::uint64_t generation = 0;
-    const std::shared_ptr<const AdminUsers> users = Current(&generation);
-    const std::string key = scep::ToHex(scep::Sha256(scep::AsBytes(salt_ + user + '\0' + password)));
-    {
-      std::lock_guard lock(mutex_);
-      if (generation == generation_ && verified_.contains(key)) return true;
-    }
-    if (!users->Verify(user, password)) return false;
-    std::lock_guard lock(mutex_);
-    if (generation == generation_ && verified_.size() < kMaxRemembered) verified_.insert(key);
-    return true;
-  }
-
- private:
-  static constexpr std::size_t kMaxRemembered = 256;
-
-  // Identifies one content of the file: `users add` replaces it by rename, which changes the inode even when
-  // size and mtime (1 s granularity on some file systems) would not.
-  struct FileVersion {
-    bool exists = false;
-    dev_t device = 0;
-    ino_t inode = 0;
-    off_t size = 0;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const FileVersion&) const = default;
-  };
-
-  FileVersion Stat() const {
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0) return {};
-    return {true, st.st_dev, st.st_ino, st.st_size,
-            std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
-  }
-
-  std::shared_ptr<const AdminUsers> Current(std::uint64_t* generation) {
-    std::lock_guard lock(mutex_);
-    const FileVersion version = Stat();
-    if (!users_ || version != version_) {
-      auto loaded = AdminUsers::Load(path_);
-      if (loaded) {
-        users_ = std::make_shared<const AdminUsers>(std::move(*loaded));
-      } else {
-        // Fail closed: a broken file must not leave a removed user able to log in.
-        spdlog::error("admin users file {}: {}; nobody can log in until it is fixed", path_,
-                      loaded.error().ToString());
-        users_ = std::make_shared<const AdminUsers>();
-      }
-      if (users_->empty()) spdlog::warn("admin users file {} has no users: run `scep-gateway users add`", path_);
-      version_ = version;
-      ++generation_;
-      verified_.clear();
-    }
-    *generation = generation_;
-    return users_;
-  }
-
-  const std::string path_;
-  std::string salt_ = std::string(16, '\0');
-  std::mutex mutex_;
-  FileVersion version_;                        // guarded by mutex_
-  std::shared_ptr<const AdminUsers> users_;    // guarded by mutex_
-  std::uint64_t generation_ = 0;               // guarded by mutex_; bumped on every reload
-  std::set<std::string> verified_;             // guarded by mutex_
-};
 
 }  // namespace
 
