@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/gateway_process.h"
+#include "tests/support/issued_cert_checks.h"
 #include "tests/support/scep_test_client.h"
 #include "tests/support/webhook_server.h"
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/gateway_process.h"
+#include "tests/support/issued_cert_checks.h"
 #include "tests/support/scep_test_client.h"
 
 using scep::FailInfo;
