@@ -119,32 +119,11 @@ struct NdesGateway {
   }
 };
 
-test::Device Device(const std::string& cn, const std::string& challenge, const std::string& key_usage = {}) {
-  auto d = test::MakeDevice({.subject = {{"O", "Integration Tests"}, {"CN", cn}},
-                             .challenge = challenge,
-                             .key_usage = key_usage});
-  REQUIRE(d.error == "");
-  return d;
-}
-
-void CheckFailure(const test::ScepReply& reply, FailInfo expected, const std::string& text_part) {
-  INFO(reply.Describe());
-  REQUIRE(reply.rep.has_value());
-  CHECK(reply.signature_ok);
-  CHECK(reply.signed_by_published_signer);
-  CHECK(reply.rep->pki_status == scep::PkiStatus::Failure);
-  CHECK(reply.rep->fail_info == expected);
-  CHECK(reply.rep->fail_info_text.find(text_part) != std::string::npos);
-  CHECK(reply.certs.empty());
-}
 
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-bool ChainsTo(X509* cert, X509* ca) {
-  return X509_check_issued(ca, cert) == X509_V_OK && X509_verify(cert, X509_get0_pubkey(ca)) == 1;
-}
 
 std::int64_t ParseRfc3339(const std::string& text) {
   std::tm tm{};
@@ -177,7 +156,7 @@ TEST_CASE("GetCACert on the NDES path: CA, signing RA and encryption RA") {
   for (auto& c : p7->certs) {
     if (c.get() == ca) continue;
     CAPTURE(scep::NameToString(X509_get_subject_name(c.get())));
-    CHECK(ChainsTo(c.get(), ca));
+    CHECK(test::ChainsTo(c.get(), ca));
     CHECK(Contains(test::ExtendedKeyUsages(c.get()), kCertRequestAgent));
     const std::uint32_t usage = X509_get_key_usage(c.get());
     if (usage == KU_DIGITAL_SIGNATURE) signing = c.get();
@@ -200,7 +179,7 @@ TEST_CASE("a scraped one-time password enrolls once") {
   CHECK(std::regex_match(password, std::regex("[0-9A-F]{16}")));
   auto client = ndes.Client();
 
-  auto first = Device("router-1", password);
+  auto first = test::NamedDevice("router-1", password);
   auto reply = client->Enroll(first);
   test::CheckIssued(reply, first);
   REQUIRE(reply.success());
@@ -211,12 +190,12 @@ TEST_CASE("a scraped one-time password enrolls once") {
   REQUIRE(retry.success());
   CHECK(X509_cmp(retry.cert(), reply.cert()) == 0);
 
-  auto second = Device("router-2", password);
-  CheckFailure(client->Enroll(second), FailInfo::BadRequest, "already used");
+  auto second = test::NamedDevice("router-2", password);
+  test::CheckFailure(client->Enroll(second), FailInfo::BadRequest, "already used");
   // A password nobody issued.
-  CheckFailure(client->Enroll(Device("router-3", "0123456789ABCDEF")), FailInfo::BadRequest, "incorrect");
+  test::CheckFailure(client->Enroll(test::NamedDevice("router-3", "0123456789ABCDEF")), FailInfo::BadRequest, "incorrect");
   // No password at all.
-  CheckFailure(client->Enroll(Device("router-4", "")), FailInfo::BadRequest, "no challenge password");
+  test::CheckFailure(client->Enroll(test::NamedDevice("router-4", "")), FailInfo::BadRequest, "no challenge password");
 
   const auto listing = test::ListCerts(ndes.data);
   CAPTURE(listing.output);
@@ -227,15 +206,15 @@ TEST_CASE("a scraped one-time password enrolls once") {
 TEST_CASE("a request refused for its transactionID does not use up the password it carries") {
   NdesGateway ndes;
   auto client = ndes.Client();
-  auto first = Device("reused-id", ndes.Password());
+  auto first = test::NamedDevice("reused-id", ndes.Password());
   auto issued = client->Enroll(first);
   test::CheckIssued(issued, first);
   // A different request under the same transactionID (strongSwan derives it from the key) is refused ...
   const std::string password = ndes.Password();
-  CheckFailure(client->Enroll(Device("reused-id-2", password), {.transaction_id = issued.transaction_id}),
+  test::CheckFailure(client->Enroll(test::NamedDevice("reused-id-2", password), {.transaction_id = issued.transaction_id}),
                FailInfo::BadRequest, "transactionID already used");
   // ... for its transactionID, not its password, which is still good for a request under a new transactionID.
-  auto second = Device("reused-id-2", password);
+  auto second = test::NamedDevice("reused-id-2", password);
   test::CheckIssued(client->Enroll(second), second);
 }
 
@@ -257,7 +236,7 @@ TEST_CASE("the password cache holds five outstanding passwords") {
 
   // Using one frees a place.
   auto client = ndes.Client();
-  auto device = Device("cache-device", passwords[0]);
+  auto device = test::NamedDevice("cache-device", passwords[0]);
   test::CheckIssued(client->Enroll(device), device);
   Scraped next = ScrapePassword(ndes.gw->port(), kAdmin, kAdminPassword);
   CHECK(next.password != "");
@@ -315,10 +294,10 @@ TEST_CASE("an expired one-time password is refused") {
                         &changed) == "");
   REQUIRE(changed == 1);
   auto client = ndes.Client();
-  CheckFailure(client->Enroll(Device("late-router", password)), FailInfo::BadRequest, "expired");
+  test::CheckFailure(client->Enroll(test::NamedDevice("late-router", password)), FailInfo::BadRequest, "expired");
   CHECK(test::ListCerts(ndes.data).count == 0);
   // Control: a fresh password works.
-  auto device = Device("late-router", ndes.Password());
+  auto device = test::NamedDevice("late-router", ndes.Password());
   test::CheckIssued(client->Enroll(device), device);
 }
 
@@ -326,7 +305,7 @@ TEST_CASE("two devices racing with one password: exactly one certificate") {
   NdesGateway ndes;
   const std::string password = ndes.Password();
   std::vector<test::Device> devices;
-  for (int i = 0; i < 2; ++i) devices.push_back(Device("racer-" + std::to_string(i), password));
+  for (int i = 0; i < 2; ++i) devices.push_back(test::NamedDevice("racer-" + std::to_string(i), password));
   std::vector<test::ScepReply> replies(2);
   std::vector<std::string> errors(2);
   {
@@ -375,12 +354,12 @@ TEST_CASE("POST /api/v1/challenges, and a challenge bound to a subject") {
   REQUIRE(status == 201);
   const std::string password = bound["challenge"].get<std::string>();
   auto client = ndes.Client();
-  CheckFailure(client->Enroll(Device("kiosk-8", password)), FailInfo::BadRequest, "not valid for this subject");
-  CheckFailure(client->Enroll(Device("kiosk-70", password)), FailInfo::BadRequest, "not valid for this subject");
-  auto right = Device("kiosk-7", password);  // a mismatch did not use the password up
+  test::CheckFailure(client->Enroll(test::NamedDevice("kiosk-8", password)), FailInfo::BadRequest, "not valid for this subject");
+  test::CheckFailure(client->Enroll(test::NamedDevice("kiosk-70", password)), FailInfo::BadRequest, "not valid for this subject");
+  auto right = test::NamedDevice("kiosk-7", password);  // a mismatch did not use the password up
   test::CheckIssued(client->Enroll(right), right);
   // The unbound one works for anyone.
-  auto other = Device("anyone", plain["challenge"].get<std::string>());
+  auto other = test::NamedDevice("anyone", plain["challenge"].get<std::string>());
   test::CheckIssued(client->Enroll(other), other);
 
   // Without credentials the API says 401; a bad pattern is a 400.
@@ -412,7 +391,7 @@ TEST_CASE("templates follow the requested key usage") {
   int n = 0;
   for (const Case& c : cases) {
     CAPTURE(c.requested);
-    auto device = Device("template-" + std::to_string(n++), ndes.Password(), c.requested);
+    auto device = test::NamedDevice("template-" + std::to_string(n++), ndes.Password(), c.requested);
     auto reply = client->Enroll(device);
     test::CheckIssued(reply, device);
     if (!reply.success()) continue;
@@ -425,106 +404,3 @@ TEST_CASE("templates follow the requested key usage") {
   }
 }
 
-const std::string kTwoEndpoints = R"(
-endpoints:
-  - name: alpha
-    path: /alpha
-    challenge: {mode: static, secret: "alpha-secret"}
-    ra: {mode: none}
-  - name: beta
-    path: /beta
-    challenge: {mode: none}
-    ra: {mode: single}
-    ca: {subject: "CN=Beta CA,O=Integration Tests", key: "rsa:2048"}
-)";
-
-TEST_CASE("an endpoint with its own CA starts on a fresh data dir") {
-  std::unique_ptr<test::GatewayProcess> gw;
-  try {
-    gw = std::make_unique<test::GatewayProcess>(test::GatewayOptions{.challenge = "", .config_yaml = kTwoEndpoints});
-  } catch (const std::exception& e) {
-    FAIL_CHECK(std::string(e.what()));
-    return;
-  }
-  CHECK(std::filesystem::exists(gw->data_dir() / "endpoints/beta/ca.pem"));
-}
-
-TEST_CASE("several endpoints: own paths, own CA, own challenge mode; GetCACert&message selects") {
-  test::TempDir dir;
-  // Made here so that this case tests the endpoints even while the case above fails (serve does not create
-  // <data_dir>/endpoints itself yet).
-  std::filesystem::create_directories(dir / "data/endpoints");
-  test::GatewayProcess gw({.challenge = "",
-                           .ca_subject = "CN=Alpha CA,O=Integration Tests",
-                           .config_yaml = kTwoEndpoints,
-                           .data_dir = dir / "data"});
-  gateway::HttpClient http("127.0.0.1", gw.port());
-
-  auto ca_of = [&](const std::string& target, std::string* content_type) -> std::string {
-    auto resp = http.Get(target);
-    if (!resp || resp->status != 200) return "error";
-    *content_type = resp->content_type;
-    if (resp->content_type == scep::kCaCertContentType) {
-      auto cert = scep::CertFromDer(scep::AsBytes(resp->body));
-      return cert ? test::SubjectField(cert->get(), "CN") : "bad DER";
-    }
-    auto p7 = scep::ParseDegenerateCerts(scep::AsBytes(resp->body));
-    if (!p7) return "bad PKCS#7";
-    for (auto& c : p7->certs) {
-      if (X509_check_issued(c.get(), c.get()) == X509_V_OK) return test::SubjectField(c.get(), "CN");
-    }
-    return "no CA";
-  };
-  std::string type;
-  CHECK(ca_of("/alpha/pkiclient.exe?operation=GetCACert", &type) == "Alpha CA");
-  CHECK(type == "application/x-x509-ca-cert");  // ra: none
-  CHECK(ca_of("/beta/pkiclient.exe?operation=GetCACert", &type) == "Beta CA");
-  CHECK(type == "application/x-x509-ca-ra-cert");  // ra: single
-  CHECK(ca_of("/alpha?operation=GetCACert&message=beta", &type) == "Beta CA");
-  CHECK(ca_of("/beta?operation=GetCACert&message=alpha", &type) == "Alpha CA");
-  CHECK(ca_of("/cgi-bin/pkiclient.exe?operation=GetCACert&message=beta", &type) == "Beta CA");
-  // An unknown CA name is ignored, not refused: the path decides (unmatched paths go to the first endpoint).
-  CHECK(ca_of("/beta?operation=GetCACert&message=NoSuchCA", &type) == "Beta CA");
-  CHECK(ca_of("/cgi-bin/pkiclient.exe?operation=GetCACert&message=NoSuchCA", &type) == "Alpha CA");
-
-  test::ScepTestClient alpha(gw.port(), "/alpha/pkiclient.exe");
-  test::ScepTestClient beta(gw.port(), "/beta/pkiclient.exe");
-  REQUIRE(alpha.FetchCa() == "");
-  REQUIRE(beta.FetchCa() == "");
-
-  // beta: no challenge needed, issued by Beta CA, replies signed by its RA.
-  auto anyone = Device("beta-device", "");
-  auto issued_b = beta.Enroll(anyone);
-  test::CheckIssued(issued_b, anyone);
-  REQUIRE(issued_b.success());
-  CHECK(X509_cmp(beta.reply_signer(), beta.ca()) != 0);
-  CHECK(ChainsTo(issued_b.cert(), beta.ca()));
-  CHECK_FALSE(ChainsTo(issued_b.cert(), alpha.ca()));
-
-  // alpha: the static secret is required; issued by Alpha CA, replies signed by the CA itself.
-  CheckFailure(alpha.Enroll(Device("alpha-device", "")), FailInfo::BadRequest, "no challenge password");
-  CheckFailure(alpha.Enroll(Device("alpha-device", "wrong")), FailInfo::BadRequest, "incorrect");
-  auto with_secret = Device("alpha-device", "alpha-secret");
-  auto issued_a = alpha.Enroll(with_secret);
-  test::CheckIssued(issued_a, with_secret);
-  REQUIRE(issued_a.success());
-  CHECK(X509_cmp(alpha.reply_signer(), alpha.ca()) == 0);
-  CHECK(ChainsTo(issued_a.cert(), alpha.ca()));
-
-  // A request encrypted for beta's RA but sent to alpha cannot be opened there.
-  auto misdirected = alpha.Enroll(Device("misdirected", "alpha-secret"), {.recipient = beta.recipient()});
-  INFO(misdirected.Describe());
-  CHECK(!misdirected.success());
-
-  // Each CA has its CRL under its own name.
-  for (const auto& [name, ca] : {std::pair<std::string, X509*>{"ca", alpha.ca()}, {"beta", beta.ca()}}) {
-    CAPTURE(name);
-    auto resp = http.Get("/crl/" + name + ".crl");
-    REQUIRE(resp.ok());
-    REQUIRE(resp->status == 200);
-    auto crl = scep::CrlFromDer(scep::AsBytes(resp->body));
-    REQUIRE(crl.ok());
-    CHECK(X509_CRL_verify(crl->get(), X509_get0_pubkey(ca)) == 1);
-  }
-  CHECK(test::ListCerts(gw.data_dir()).count == 2);
-}

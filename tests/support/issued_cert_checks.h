@@ -1,5 +1,5 @@
-// Looking at what the gateway issued, for the end-to-end suites: certificate fields, and one doctest check of a
-// SUCCESS reply. Unlike scep_test_client.h this header asserts (doctest), so only test files include it.
+// Looking at what the gateway answered, for the end-to-end suites: certificate fields, and doctest checks of
+// SUCCESS, FAILURE and PENDING replies. Unlike scep_test_client.h this header asserts (doctest), so only test files include it.
 #pragma once
 
 #include <string>
@@ -71,6 +71,47 @@ inline void CheckIssued(const ScepReply& reply, const Device& d) {
   CHECK(reply.signed_by_published_signer);
   REQUIRE(reply.certs.size() >= 1);
   CHECK(EVP_PKEY_eq(X509_get0_pubkey(reply.cert()), d.key.get()) == 1);
+}
+
+// A signed FAILURE with this failInfo whose failInfoText contains `text`, echoing transactionID and nonce.
+inline void CheckFailure(const ScepReply& reply, scep::FailInfo expected, const std::string& text) {
+  INFO(reply.Describe());
+  REQUIRE(reply.rep.has_value());
+  CHECK(reply.signature_ok);
+  CHECK(reply.signed_by_published_signer);
+  CHECK(reply.rep->pki_status == scep::PkiStatus::Failure);
+  CHECK(reply.rep->fail_info == expected);
+  CHECK(reply.rep->fail_info_text.find(text) != std::string::npos);
+  CHECK(reply.certs.empty());
+  CHECK(reply.rep->transaction_id == reply.transaction_id);
+  CHECK(reply.rep->recipient_nonce == reply.sender_nonce);
+}
+
+// A signed PENDING without failInfo or certificates, echoing transactionID and nonce.
+inline void CheckPending(const ScepReply& reply) {
+  INFO(reply.Describe());
+  REQUIRE(reply.rep.has_value());
+  CHECK(reply.signature_ok);
+  CHECK(reply.signed_by_published_signer);
+  CHECK(reply.rep->pki_status == scep::PkiStatus::Pending);
+  CHECK(!reply.rep->fail_info.has_value());
+  CHECK(reply.certs.empty());
+  CHECK(reply.rep->transaction_id == reply.transaction_id);
+  CHECK(reply.rep->recipient_nonce == reply.sender_nonce);
+}
+
+// A device with subject "O=Integration Tests, CN=<cn>", the given challenge and requested keyUsage.
+inline Device NamedDevice(const std::string& cn, const std::string& challenge, const std::string& key_usage = {}) {
+  auto d = MakeDevice({.subject = {{"O", "Integration Tests"}, {"CN", cn}},
+                       .challenge = challenge,
+                       .key_usage = key_usage});
+  REQUIRE(d.error == "");
+  return d;
+}
+
+// `ca` issued `cert` and its signature verifies with the CA key.
+inline bool ChainsTo(X509* cert, X509* ca) {
+  return X509_check_issued(ca, cert) == X509_V_OK && X509_verify(cert, X509_get0_pubkey(ca)) == 1;
 }
 
 }  // namespace test
