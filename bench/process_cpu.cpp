@@ -8,7 +8,7 @@
 
 namespace bench {
 
-std::optional<double> ProcessCpuSeconds(pid_t pid) {
+std::optional<ProcessCpu> ProcessCpuSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!std::getline(in, line)) return std::nullopt;
@@ -23,7 +23,8 @@ std::optional<double> ProcessCpuSeconds(pid_t pid) {
   if (!(fields >> utime_ticks >> stime_ticks)) return std::nullopt;
   const long ticks_per_second = sysconf(_SC_CLK_TCK);
   if (ticks_per_second <= 0) return std::nullopt;
-  return static_cast<double>(utime_ticks + stime_ticks) / static_cast<double>(ticks_per_second);
+  const auto ticks = static_cast<double>(ticks_per_second);
+  return ProcessCpu{static_cast<double>(utime_ticks) / ticks, static_cast<double>(stime_ticks) / ticks};
 }
 
 }  // namespace bench

@@ -78,7 +78,7 @@ double Percentile(const std::vector<double>& sorted, double fraction) {
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
-void PrintResult(const BenchArgs& args, bench::RunResult& result, std::optional<double> server_cpu) {
+void PrintResult(const BenchArgs& args, bench::RunResult& result, std::optional<bench::ProcessCpu> server_cpu) {
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
   const double rate = result.wall_seconds > 0 ? static_cast<double>(result.succeeded) / result.wall_seconds : 0;
   std::printf("devices              %zu\n", args.devices);
@@ -94,9 +94,12 @@ void PrintResult(const BenchArgs& args, bench::RunResult& result, std::optional<
     std::printf("server cpu seconds   n/a (pass --server-pid)\n");
     return;
   }
-  std::printf("server cpu seconds   %.2f\n", *server_cpu);
+  const double total = server_cpu->Total();
+  std::printf("server cpu seconds   %.2f (user %.2f, system %.2f)\n", total, server_cpu->user, server_cpu->system);
+  std::printf("server cpu us per enrollment  %.0f\n",
+              result.succeeded > 0 ? 1e6 * total / static_cast<double>(result.succeeded) : 0.0);
   std::printf("enrollments per server cpu-second  %.0f\n",
-              *server_cpu > 0 ? static_cast<double>(result.succeeded) / *server_cpu : 0.0);
+              total > 0 ? static_cast<double>(result.succeeded) / total : 0.0);
 }
 
 void AddFlags(CLI::App& app, BenchArgs& args) {
@@ -152,7 +155,7 @@ int main(int argc, char** argv) {
   if (args.server_pid > 0 && !cpu_before) return Fail("cannot read /proc/" + std::to_string(args.server_pid) + "/stat");
   auto result = bench::RunEnrollments(*target, batch->requests, {args.connections, args.open_replies});
   const auto cpu_after = args.server_pid > 0 ? bench::ProcessCpuSeconds(args.server_pid) : std::nullopt;
-  std::optional<double> server_cpu;
+  std::optional<bench::ProcessCpu> server_cpu;
   if (cpu_before && cpu_after) server_cpu = *cpu_after - *cpu_before;
   PrintResult(args, result, server_cpu);
   return result.failed == 0 ? 0 : 2;
