@@ -1,10 +1,17 @@
 #include "scep/degenerate_certs.h"
 
+#include <optional>
+
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
-namespace scep {
+#include "scep/der_writer.h"
 
-Result<Bytes> BuildDegenerateCerts(std::span<X509* const> certs, X509_CRL* crl) {
+namespace scep {
+namespace {
+
+// OpenSSL's PKCS#7 code, kept for what WriteDegenerateCerts cannot encode, so that the error stays its error.
+Result<Bytes> BuildWithPkcs7(std::span<X509* const> certs, X509_CRL* crl) {
   UniquePtr<PKCS7> p7(PKCS7_new());
   if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1) {
     return OpensslError(ErrorCode::Internal, "cannot create PKCS#7 SignedData");
@@ -18,6 +25,47 @@ Result<Bytes> BuildDegenerateCerts(std::span<X509* const> certs, X509_CRL* crl) 
     return OpensslError(ErrorCode::Internal, "cannot add CRL");
   }
   return EncodeDer(p7.get(), i2d_PKCS7);
+}
+
+// ContentInfo { id-signedData, [0] SignedData { version 1, digestAlgorithms {}, contentInfo { id-data },
+// certificates [0] IMPLICIT, crls [1] IMPLICIT, signerInfos {} } }, byte for byte as i2d_PKCS7 writes it: PKCS#7
+// declares certificates a SEQUENCE OF (kept in the given order, unlike CMS) and omits an empty one.
+std::optional<Bytes> WriteDegenerateCerts(std::span<X509* const> certs, X509_CRL* crl) {
+  DerWriter w(certs.size() * 2048 + 64);
+  const std::size_t content_info = w.Open();
+  w.OidOfNid(NID_pkcs7_signed);
+  const std::size_t explicit_content = w.Open();
+  const std::size_t signed_data = w.Open();
+  w.SmallInteger(1);
+  w.Primitive(der::kSet, {});  // digestAlgorithms: none
+  const std::size_t content = w.Open();
+  w.OidOfNid(NID_pkcs7_data);
+  w.Close(content, der::kSequence);
+  if (!certs.empty()) {
+    const std::size_t certificates = w.Open();
+    for (X509* cert : certs) {
+      if (!w.Encoded(cert, i2d_X509)) return std::nullopt;
+    }
+    w.Close(certificates, der::kContext0);
+  }
+  if (crl != nullptr) {
+    const std::size_t crls = w.Open();
+    if (!w.Encoded(crl, i2d_X509_CRL)) return std::nullopt;
+    w.Close(crls, der::kContext1);
+  }
+  w.Primitive(der::kSet, {});  // signerInfos: none
+  w.Close(signed_data, der::kSequence);
+  w.Close(explicit_content, der::kContext0);
+  w.Close(content_info, der::kSequence);
+  return w.Take();
+}
+
+}  // namespace
+
+Result<Bytes> BuildDegenerateCerts(std::span<X509* const> certs, X509_CRL* crl) {
+  if (auto der = WriteDegenerateCerts(certs, crl)) return std::move(*der);
+  ERR_clear_error();
+  return BuildWithPkcs7(certs, crl);
 }
 
 Result<DegenerateContents> ParseDegenerateCerts(ByteView der) {

@@ -3,6 +3,7 @@
 #include <openssl/objects.h>
 
 #include "scep/algorithms.h"
+#include "scep/cms_writer.h"
 #include "scep/rsa_signed_data.h"
 
 namespace scep {
@@ -96,6 +97,8 @@ Result<Bytes> BuildSignedData(ByteView content, const SigningKey& signer, Digest
                               std::span<const SignedAttribute> attributes, std::span<X509* const> extra_certs) {
   const EVP_MD* md = FetchDigest(digest);
   if (md == nullptr) return OpensslError(ErrorCode::BadAlg, "digest " + to_string(digest) + " unavailable");
+  // An RSA signer (the CA's or RA's key): written directly, without CMS objects (cms_writer.h).
+  if (auto der = WriteRsaSignedData(content, signer, md, attributes, extra_certs)) return std::move(*der);
   UniquePtr<CMS_ContentInfo> cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY));
   if (!cms) return OpensslError(ErrorCode::Internal, "cannot create SignedData");
   CMS_SignerInfo* si = CMS_add1_signer(cms.get(), signer.cert, signer.key, md, CMS_BINARY | CMS_NOSMIMECAP);
