@@ -17,6 +17,13 @@ std::optional<DerElement> ReadElement(const unsigned char* p, const unsigned cha
   return e;
 }
 
+bool IsObject(const std::optional<DerElement>& e, int nid) {
+  if (!e || !e->Is(V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false)) return false;
+  const ASN1_OBJECT* known = OBJ_nid2obj(nid);  // a table entry for built-in NIDs: nothing to free
+  const int length = known != nullptr ? OBJ_length(known) : 0;
+  return length > 0 && e->end - e->contents == length && std::equal(e->contents, e->end, OBJ_get0_data(known));
+}
+
 UniquePtr<EVP_PKEY> DecodeRsaSpki(const DerElement& spki) {
   const unsigned char* p = spki.contents;
   UniquePtr<X509_ALGOR> alg(d2i_X509_ALGOR(nullptr, &p, spki.end - p));

@@ -35,6 +35,9 @@ struct DerElement {
   return e && e->Is(V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true);
 }
 
+// True when `e` is an OBJECT IDENTIFIER naming `nid`, compared as encoded bytes (no ASN1_OBJECT is built).
+[[nodiscard]] bool IsObject(const std::optional<DerElement>& e, int nid);
+
 // The RSA public key of a SubjectPublicKeyInfo whose algorithm is rsaEncryption, decoded with d2i_PublicKey (no
 // provider decoder chain); nullptr for any other key.
 [[nodiscard]] UniquePtr<EVP_PKEY> DecodeRsaSpki(const DerElement& spki);

@@ -1,9 +1,14 @@
 #include "scep/pki_envelope.h"
 
+#include <optional>
+
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
 #include "scep/algorithms.h"
+#include "scep/cms_writer.h"
 #include "scep/ossl_ptr.h"
+#include "scep/rsa_enveloped_data.h"
 
 namespace scep {
 namespace {
@@ -31,15 +36,38 @@ Result<void> CheckKeyTransport(CMS_ContentInfo* cms) {
   return MakeError(ErrorCode::BadAlg, "no key-transport recipient (only RSA key transport is supported)");
 }
 
-Result<ContentCipher> AcceptedCipher(ByteView envelope, const EnvelopePolicy& policy) {
-  auto nid = ContentCipherNid(envelope);
-  if (!nid) return nid.error();
-  auto cipher = CipherFromNid(*nid);
-  if (!cipher) return MakeError(ErrorCode::BadAlg, std::string("unsupported content cipher ") + OBJ_nid2sn(*nid));
+Result<ContentCipher> AcceptedCipher(int nid, const EnvelopePolicy& policy) {
+  auto cipher = CipherFromNid(nid);
+  if (!cipher) return MakeError(ErrorCode::BadAlg, std::string("unsupported content cipher ") + OBJ_nid2sn(nid));
   if (*cipher == ContentCipher::DesCbc && !(policy.allow_single_des && SingleDesEnabled())) {
     return MakeError(ErrorCode::BadAlg, "single DES is refused by configuration");
   }
   return *cipher;
+}
+
+Result<ContentCipher> AcceptedCipher(ByteView envelope, const EnvelopePolicy& policy) {
+  auto nid = ContentCipherNid(envelope);
+  if (!nid) return nid.error();
+  return AcceptedCipher(*nid, policy);
+}
+
+// The answer of the fast path (rsa_enveloped_data.h), with the CMS path's policy checks and error codes; nullopt
+// when it does not apply and the CMS path must decide.
+std::optional<Result<DecryptedEnvelope>> DecryptRsaEnvelopeFast(ByteView envelope, X509* recipient_cert,
+                                                                EVP_PKEY* recipient_key, const EnvelopePolicy& policy) {
+  if (EVP_PKEY_get_base_id(recipient_key) != EVP_PKEY_RSA) return std::nullopt;
+  auto fast = ReadRsaEnvelope(envelope, recipient_cert);
+  if (!fast) return std::nullopt;
+  auto cipher = AcceptedCipher(fast->cipher_nid, policy);
+  if (!cipher) return Result<DecryptedEnvelope>(cipher.error());
+  const EVP_CIPHER* evp = FetchCipher(*cipher);
+  if (evp == nullptr || !FitsCipher(*fast, evp)) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  auto content = DecryptRsaEnvelope(*fast, evp, recipient_key);
+  if (!content) return {MakeError(ErrorCode::BadMessageCheck, "cannot decrypt pkcsPKIEnvelope")};
+  return Result<DecryptedEnvelope>(DecryptedEnvelope{std::move(*content), *cipher});
 }
 
 Bytes BioBytes(BIO* bio) {
@@ -53,6 +81,7 @@ Bytes BioBytes(BIO* bio) {
 Result<DecryptedEnvelope> DecryptPkiEnvelope(ByteView envelope, X509* recipient_cert, EVP_PKEY* recipient_key,
                                              const EnvelopePolicy& policy) {
   if (envelope.empty()) return MakeError(ErrorCode::Malformed, "pkiMessage carries no pkcsPKIEnvelope");
+  if (auto fast = DecryptRsaEnvelopeFast(envelope, recipient_cert, recipient_key, policy)) return std::move(*fast);
   auto cipher = AcceptedCipher(envelope, policy);
   if (!cipher) return cipher.error();
   const unsigned char* p = envelope.data();
@@ -69,6 +98,8 @@ Result<DecryptedEnvelope> DecryptPkiEnvelope(ByteView envelope, X509* recipient_
 Result<Bytes> EncryptPkiEnvelope(ByteView content, X509* recipient_cert, ContentCipher cipher) {
   const EVP_CIPHER* evp = FetchCipher(cipher);
   if (evp == nullptr) return OpensslError(ErrorCode::BadAlg, "cipher " + to_string(cipher) + " unavailable");
+  // An RSA recipient (every SCEP client we know): written directly, without CMS objects (cms_writer.h).
+  if (auto der = WriteRsaEnvelopedData(content, recipient_cert, evp)) return std::move(*der);
   UniquePtr<STACK_OF(X509)> recipients(sk_X509_new_null());
   auto recipient = UpRef(recipient_cert);
   if (!recipients || sk_X509_push(recipients.get(), recipient.get()) <= 0) {

@@ -95,8 +95,12 @@ UniquePtr<CMS_ContentInfo> AssembleSignedData(ByteView der) {
 
 UniquePtr<CMS_ContentInfo> DecodeSignedDataWithRsaCerts(ByteView der) {
   if (der.empty()) return nullptr;
-  // Same object only if it encodes to the very bytes we were given (certificates in the same order, same fields).
-  return KeepIfEncodesTo<CMS_ContentInfo>(AssembleSignedData(der), i2d_CMS_ContentInfo, der);
+  // No re-encoding of the whole to compare with `der` (it cost as much as the decoding): d2i_CMS_ContentInfo
+  // decodes every byte but the certificates, each certificate is proven by its own re-encoding, and they are
+  // added in order, so the object is the one d2i_CMS_ContentInfo would make of `der`.
+  UniquePtr<CMS_ContentInfo> cms = AssembleSignedData(der);
+  ERR_clear_error();
+  return cms;
 }
 
 }  // namespace scep

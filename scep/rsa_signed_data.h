@@ -3,9 +3,10 @@
 // Why: d2i_CMS_ContentInfo decodes every certificate with d2i_X509, whose key decoding through OpenSSL 3.0's provider
 // decoders costs ~200-300 us, once per pkiMessage for the requester's signer certificate. This path cuts the
 // certificates field out of the DER, decodes the rest with d2i_CMS_ContentInfo, builds each certificate with
-// DecodeRsaCertificate and adds them back in order. It accepts the result only when it re-encodes to exactly the input
-// bytes; otherwise (BER, no certificates, a certificate the fast path refuses, ...) it returns nullptr and the
-// caller decodes with d2i_CMS_ContentInfo, so the result never differs.
+// DecodeRsaCertificate (which proves each one by re-encoding it) and adds them back in order: the object
+// d2i_CMS_ContentInfo would make. Anything else (indefinite lengths, no certificates, a certificate the fast path
+// refuses, a duplicate, bytes after the ContentInfo, ...) returns nullptr and the caller decodes with
+// d2i_CMS_ContentInfo, so the result never differs.
 #pragma once
 
 #include "scep/der.h"

@@ -5,6 +5,7 @@
 #include "scep/pki_envelope.h"
 #include "scep/pki_message.h"
 #include "scep/pkcs_req.h"
+#include "scep/rsa_enveloped_data.h"
 #include "tests/scep/fixture_keys.h"
 
 using namespace scep;
@@ -53,6 +54,7 @@ TEST_CASE("real client PKCSReq captures: type, transactionID, digest, cipher, su
     CHECK(msg->signed_data.digest == c.digest);
 
     test::EnableDes();  // micromdm always sends single DES
+    CHECK(ReadRsaEnvelope(msg->envelope(), ca.get()).has_value());  // the fast path, not CMS_decrypt
     auto inner = DecryptPkiEnvelope(msg->envelope(), ca.get(), key.get(), EnvelopePolicy{.allow_single_des = true});
     REQUIRE_MESSAGE(inner.ok(), inner.error().ToString());
     CHECK(inner->cipher == c.cipher);
