@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "scep/result.h"
 
@@ -25,11 +26,17 @@ struct AuditEvent {
   std::string client_address;
 };
 
+// One audit line without its newline: event and time (RFC 3339 UTC) always, the other fields when not empty.
+[[nodiscard]] std::string AuditEventToJson(const AuditEvent& event);
+
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
   // Thread-safe. An error means the audit file could not be written; the caller logs it (the decision stands).
   [[nodiscard]] virtual scep::Result<void> Record(const AuditEvent& event) = 0;
+  // Thread-safe. Lines already in the file's format (AuditEventToJson, each ending in '\n'), appended with one write
+  // and one flush: for writers that batch events, like the certificate store's group commit.
+  [[nodiscard]] virtual scep::Result<void> RecordLines(std::string_view lines) = 0;
 };
 
 }  // namespace gateway

@@ -294,25 +294,29 @@ scep::Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::pa
 }
 
 scep::Result<void> AuditLog::Record(const AuditEvent& event) {
-  const std::string line = AuditEventToJson(event) + "\n";
+  return RecordLines(AuditEventToJson(event) + "\n");
+}
+
+scep::Result<void> AuditLog::RecordLines(std::string_view lines) {
+  if (lines.empty()) return {};
   std::unique_lock lock(write_mutex_);
-  // One write() on an O_APPEND descriptor: another process appending at the same time cannot split the line.
-  if (!WriteAll(fd_, line)) return SystemError("cannot append to " + path_.string());
-  const std::uint64_t mine = ++lines_written_;
+  // One write() on an O_APPEND descriptor: another process appending at the same time cannot split a line.
+  if (!WriteAll(fd_, lines)) return SystemError("cannot append to " + path_.string());
+  const std::uint64_t mine = ++writes_;
   // Group commit: one fdatasync covers every line written before it started, so concurrent enrollments share a
   // flush instead of queueing one each behind the mutex. Return only once a flush that began after our write ended.
-  while (lines_synced_ < mine) {
+  while (writes_synced_ < mine) {
     if (syncing_) {
       synced_.wait(lock);
       continue;
     }
     syncing_ = true;
-    const std::uint64_t covered = lines_written_;
+    const std::uint64_t covered = writes_;
     lock.unlock();
     const bool flushed = ::fdatasync(fd_) == 0;
     lock.lock();
     syncing_ = false;
-    if (flushed) lines_synced_ = covered;
+    if (flushed) writes_synced_ = covered;
     synced_.notify_all();
     if (!flushed) return SystemError("cannot flush " + path_.string());
   }

@@ -21,9 +21,6 @@
 
 namespace gateway {
 
-// One audit line without its newline: event and time (RFC 3339 UTC) always, the other fields when not empty.
-[[nodiscard]] std::string AuditEventToJson(const AuditEvent& event);
-
 // The offset file name of a notification URL, relative to the data dir: "notify-<16 hex>.offset".
 [[nodiscard]] std::string NotifyOffsetFileName(const std::string& url);
 
@@ -37,8 +34,9 @@ class AuditLog final : public AuditSink {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Thread-safe. Appends and fsyncs the line; never waits for a webhook.
+  // Thread-safe. Append and fsync (group-committed with concurrent callers); never wait for a webhook.
   [[nodiscard]] scep::Result<void> Record(const AuditEvent& event) override;
+  [[nodiscard]] scep::Result<void> RecordLines(std::string_view lines) override;
 
   [[nodiscard]] const std::filesystem::path& path() const;
 
@@ -50,8 +48,8 @@ class AuditLog final : public AuditSink {
   int fd_ = -1;             // O_WRONLY | O_APPEND
   std::mutex write_mutex_;            // guards the counters below and orders the write() calls
   std::condition_variable synced_;    // signalled when a flush ends
-  std::uint64_t lines_written_ = 0;   // guarded by write_mutex_
-  std::uint64_t lines_synced_ = 0;    // guarded by write_mutex_: lines covered by a finished fdatasync
+  std::uint64_t writes_ = 0;          // guarded by write_mutex_: write() calls so far
+  std::uint64_t writes_synced_ = 0;   // guarded by write_mutex_: writes covered by a finished fdatasync
   bool syncing_ = false;              // guarded by write_mutex_: a flush is running (outside the mutex)
   std::unique_ptr<Delivery> delivery_;
 };

@@ -256,11 +256,13 @@ scep::Result<scep::Bytes> ScepService::IssueAndStore(Request& r, const scep::Cer
   row.request_fingerprint = fingerprint;
   row.message_type = scep::to_string(r.message.message_type);
   row.der = *der;
-  // Durable before the reply exists: a certificate the client holds is never one we forgot.
-  if (auto stored = store_.Put(row); !stored) return stored.error();
+  // Durable before the reply exists: a certificate the client holds is never one we forgot. Its audit line is
+  // appended in the same group commit, right after the row's.
+  const std::string audit_line = AuditEventToJson(MakeAuditEvent(r, "issued", "", "policy", 0, row)) + "\n";
+  if (auto stored = store_.PutAndAudit(row, audit_line); !stored) return stored.error();
   r.outcome.serial = row.serial;
   r.outcome.subject = row.subject;
-  Audit(r, "issued", "", "policy");
+  r.audited = true;
   return Success(r, cert->get());
 }
 
@@ -276,18 +278,27 @@ void ScepService::RevokeSuperseded(Request& r, const std::string& serial) {
   r.outcome.serial = new_serial;
 }
 
-void ScepService::Audit(Request& r, std::string event, std::string reason, std::string actor,
-                        std::int64_t request_id) {
+AuditEvent ScepService::MakeAuditEvent(const Request& r, std::string event, std::string reason, std::string actor,
+                                       std::int64_t request_id, const IssuedCert& cert) const {
   AuditEvent e;
   e.event = std::move(event);
   e.endpoint = options_.endpoint;
   e.transaction_id = r.message.transaction_id;
   e.request_id = request_id;
-  e.serial = r.outcome.serial;
-  e.subject = r.outcome.subject;
+  e.serial = cert.serial;
+  e.subject = cert.subject;
   e.reason = std::move(reason);
   e.actor = std::move(actor);
   e.client_address = r.client_address;
+  return e;
+}
+
+void ScepService::Audit(Request& r, std::string event, std::string reason, std::string actor,
+                        std::int64_t request_id) {
+  IssuedCert named;  // the event names what the outcome names so far
+  named.serial = r.outcome.serial;
+  named.subject = r.outcome.subject;
+  const AuditEvent e = MakeAuditEvent(r, std::move(event), std::move(reason), std::move(actor), request_id, named);
   // The decision stands even when the audit file cannot be written; the error log says so loudly.
   if (auto ok = audit_.Record(e); !ok) {
     spdlog::error("audit: cannot record '{}' for {}: {}", e.event, e.transaction_id, ok.error().ToString());

@@ -181,6 +181,7 @@ scep::Result<Stores> OpenStores(const config::GatewayConfig& cfg) {
   auto audit = AuditLog::Open(cfg.data_dir, cfg.notifications);
   if (!audit) return audit.error();
   stores.audit = std::move(*audit);
+  stores.certs->AttachAudit(stores.audit.get());
   return stores;
 }
 

@@ -48,10 +48,10 @@ struct Endpoint {
 
 // The stores of one gateway: all in one SQLite file. Opened by `serve` and by the admin subcommands alike.
 struct Stores {
+  std::unique_ptr<AuditLog> audit;  // first: destroyed last, after the certificate store's writer that appends to it
   std::unique_ptr<SqliteCertStore> certs;
   std::unique_ptr<SqliteChallengeStore> challenges;
   std::unique_ptr<SqliteRequestStore> requests;
-  std::unique_ptr<AuditLog> audit;
 };
 [[nodiscard]] scep::Result<Stores> OpenStores(const config::GatewayConfig& cfg);
 

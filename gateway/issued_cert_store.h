@@ -50,6 +50,10 @@ class IssuedCertStore {
   // Returns only once the row is durably committed (fsync'd). Thread-safe; concurrent calls are group-committed.
   // A serial that is already stored is an error: serials identify certificates.
   [[nodiscard]] virtual scep::Result<void> Put(const IssuedCert& cert) = 0;
+  // Put, and `audit_line` (an AuditEventToJson line) goes to the store's audit sink in the same group commit: after
+  // the row is committed (a line never names a certificate that is not stored) and before returning, with one write
+  // and one flush for the whole batch instead of one more round per request. Without a sink it is Put.
+  [[nodiscard]] virtual scep::Result<void> PutAndAudit(const IssuedCert& cert, std::string_view audit_line) = 0;
   // The most recently issued certificate for a SCEP transactionID (renewals may reuse one).
   [[nodiscard]] virtual scep::Result<std::optional<IssuedCert>> FindByTransaction(
       std::string_view transaction_id) = 0;

@@ -88,6 +88,9 @@ class ScepService {
                                  const std::string& reason, const std::string& actor);
   PolicyDecision Decide(const Request& r, const scep::CertificationRequest& csr, bool renewal);
   void Audit(Request& r, std::string event, std::string reason, std::string actor, std::int64_t request_id = 0);
+  // The event for request r naming cert's serial and subject.
+  [[nodiscard]] AuditEvent MakeAuditEvent(const Request& r, std::string event, std::string reason, std::string actor,
+                                          std::int64_t request_id, const IssuedCert& cert) const;
   scep::Result<scep::Bytes> Pending(Request& r);
   scep::Result<scep::Bytes> Poll(Request& r);
   scep::Result<scep::Bytes> GetCert(Request& r);

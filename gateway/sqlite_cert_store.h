@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/audit_events.h"
 #include "gateway/issued_cert_store.h"
 #include "gateway/sqlite_statement.h"
 
@@ -36,7 +37,11 @@ class SqliteCertStore final : public IssuedCertStore {
   // How many write transactions ran: fewer than the writes means they were batched.
   [[nodiscard]] std::uint64_t commit_batches() const;
 
+  // Where PutAndAudit's lines go. Set once, before the store is shared; the sink must outlive the store.
+  void AttachAudit(AuditSink* sink) { audit_ = sink; }
+
   [[nodiscard]] scep::Result<void> Put(const IssuedCert& cert) override;
+  [[nodiscard]] scep::Result<void> PutAndAudit(const IssuedCert& cert, std::string_view audit_line) override;
   [[nodiscard]] scep::Result<std::optional<IssuedCert>> FindByTransaction(std::string_view transaction_id) override;
   [[nodiscard]] scep::Result<std::optional<IssuedCert>> FindBySerial(std::string_view serial) override;
   [[nodiscard]] scep::Result<std::vector<IssuedCert>> List() override;
@@ -49,6 +54,7 @@ class SqliteCertStore final : public IssuedCertStore {
   // One queued write. It lives on the stack of the Put/Revoke call that waits for it, so the queue only borrows it.
   struct PendingWrite {
     const IssuedCert* insert = nullptr;  // set for Put; otherwise this is a revocation
+    std::string_view audit_line;          // PutAndAudit: appended to audit_ once the batch is committed
     std::string_view revoke_serial;
     int revoke_reason = 0;
     std::int64_t revoke_at = 0;
@@ -71,6 +77,7 @@ class SqliteCertStore final : public IssuedCertStore {
   [[nodiscard]] scep::Result<bool> Enqueue(PendingWrite& write);
   void RunWriter();
   void CommitBatch(const std::vector<PendingWrite*>& batch);
+  void AuditCommitted(const std::vector<PendingWrite*>& batch);
   [[nodiscard]] scep::Result<bool> ApplyWrite(const PendingWrite& write);
   [[nodiscard]] scep::Result<bool> ApplyRevoke(const PendingWrite& write);
 
@@ -78,6 +85,7 @@ class SqliteCertStore final : public IssuedCertStore {
   [[nodiscard]] scep::Result<std::vector<IssuedCert>> ReadAll(sqlite3_stmt* stmt);
 
   // Declared before the statements so that the statements are finalized first.
+  AuditSink* audit_ = nullptr;
   sqlite::Connection writer_db_;
   sqlite::Connection reader_db_;
   WriterStatements writer_stmts_;

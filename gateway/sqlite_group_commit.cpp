@@ -3,6 +3,9 @@
 // With synchronous=FULL every COMMIT costs an fsync of the WAL, which is milliseconds on real disks. One writer
 // thread therefore takes everything queued while the previous fsync ran and commits it as one transaction: callers
 // still return only after their row is on disk, but N concurrent enrollments pay for one fsync, not N in series.
+#include <string>
+
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include "gateway/sqlite_cert_store.h"
@@ -19,7 +22,9 @@ SqliteCertStore::~SqliteCertStore() {
   if (writer_.joinable()) writer_.join();
 }
 
-scep::Result<void> SqliteCertStore::Put(const IssuedCert& cert) {
+scep::Result<void> SqliteCertStore::Put(const IssuedCert& cert) { return PutAndAudit(cert, {}); }
+
+scep::Result<void> SqliteCertStore::PutAndAudit(const IssuedCert& cert, std::string_view audit_line) {
   if (cert.serial.empty()) {
     return scep::MakeError(scep::ErrorCode::Internal, "refusing to store a certificate without a serial");
   }
@@ -29,6 +34,7 @@ scep::Result<void> SqliteCertStore::Put(const IssuedCert& cert) {
   }
   PendingWrite write;
   write.insert = &cert;
+  write.audit_line = audit_line;
   auto outcome = Enqueue(write);
   if (!outcome) return outcome.error();
   return {};
@@ -66,6 +72,7 @@ void SqliteCertStore::RunWriter() {
       batch.swap(queue_);  // the queue keeps the old batch's capacity: no allocation in steady state
     }
     CommitBatch(batch);
+    AuditCommitted(batch);
     {
       std::lock_guard lock(queue_mutex_);
       // After this a waiter may return and destroy its PendingWrite: nothing below touches the batch's entries.
@@ -107,6 +114,20 @@ void SqliteCertStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
   }
   std::lock_guard lock(queue_mutex_);
   last_commit_error_.clear();
+}
+
+// The audit lines of the rows this batch committed, in one append and one flush. A failure is logged, not
+// returned: the certificates are stored and the callers get them, as with a failed AuditSink::Record.
+void SqliteCertStore::AuditCommitted(const std::vector<PendingWrite*>& batch) {
+  if (audit_ == nullptr) return;
+  std::string lines;
+  for (const PendingWrite* write : batch) {
+    if (write->insert != nullptr && write->outcome->ok()) lines += write->audit_line;
+  }
+  if (lines.empty()) return;
+  if (auto recorded = audit_->RecordLines(lines); !recorded) {
+    spdlog::error("audit: cannot record issued certificates: {}", recorded.error().ToString());
+  }
 }
 
 scep::Result<bool> SqliteCertStore::ApplyWrite(const PendingWrite& write) {
