@@ -12,12 +12,7 @@ using namespace scep;
 
 namespace {
 
-struct Parties {
-  UniquePtr<X509> ca = test::LoadCert(test::OpensslFixtures() / "ca.pem");
-  UniquePtr<EVP_PKEY> ca_key = test::LoadKey(test::OpensslFixtures() / "ca.key");
-  UniquePtr<X509> device = test::LoadCert(test::OpensslFixtures() / "signer-rsa.pem");
-  UniquePtr<EVP_PKEY> device_key = test::LoadKey(test::OpensslFixtures() / "rsa.key");
-};
+using test::Parties;
 
 // A request as a client would send it, parsed and decrypted as the gateway would.
 PkiMessage ParsedRequest(const Parties& p, ContentCipher cipher, Digest digest, ContentCipher* used) {

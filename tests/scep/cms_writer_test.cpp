@@ -21,13 +21,7 @@ using namespace scep;
 
 namespace {
 
-struct Parties {
-  UniquePtr<X509> ca = test::LoadCert(test::OpensslFixtures() / "ca.pem");
-  UniquePtr<EVP_PKEY> ca_key = test::LoadKey(test::OpensslFixtures() / "ca.key");
-  UniquePtr<X509> device = test::LoadCert(test::OpensslFixtures() / "signer-rsa.pem");
-  UniquePtr<EVP_PKEY> device_key = test::LoadKey(test::OpensslFixtures() / "rsa.key");
-  UniquePtr<X509> other_ca = test::LoadCert(test::OpensslFixtures() / "other-ca.pem");
-};
+using test::Parties;
 
 // The CMS code BuildSignedData used before the writer, kept here as the reference the writer must match.
 Bytes SignWithCms(ByteView content, const SigningKey& signer, Digest digest, std::span<const SignedAttribute> attrs,

@@ -26,4 +26,13 @@ inline scep::UniquePtr<EVP_PKEY> LoadKey(const std::filesystem::path& path) {
 // Single DES fixtures need OpenSSL's legacy provider, as the gateway loads it when configured.
 inline void EnableDes() { (void)scep::EnableSingleDes(); }
 
+// The fixture CA and a device with its self-signed signer certificate; other_ca is a CA that signed none of them.
+struct Parties {
+  scep::UniquePtr<X509> ca = LoadCert(OpensslFixtures() / "ca.pem");
+  scep::UniquePtr<EVP_PKEY> ca_key = LoadKey(OpensslFixtures() / "ca.key");
+  scep::UniquePtr<X509> device = LoadCert(OpensslFixtures() / "signer-rsa.pem");
+  scep::UniquePtr<EVP_PKEY> device_key = LoadKey(OpensslFixtures() / "rsa.key");
+  scep::UniquePtr<X509> other_ca = LoadCert(OpensslFixtures() / "other-ca.pem");
+};
+
 }  // namespace test
