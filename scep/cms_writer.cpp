@@ -159,6 +159,25 @@ std::optional<Bytes> SignedAttributesSet(ByteView content, const EVP_MD* md,
   return w.Take();
 }
 
+enum class RsaOperation { Sign, Encrypt };
+
+// One RSA PKCS#1 v1.5 operation on `input` (a DigestInfo to sign, or a content key to encrypt).
+std::optional<Bytes> RsaPkcs1(EVP_PKEY* key, RsaOperation operation, ByteView input) {
+  const bool sign = operation == RsaOperation::Sign;
+  UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_encrypt_init(ctx.get())) <= 0 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0) {
+    return std::nullopt;
+  }
+  std::size_t length = static_cast<std::size_t>(EVP_PKEY_get_size(key));
+  Bytes out(length);
+  const int done = sign ? EVP_PKEY_sign(ctx.get(), out.data(), &length, input.data(), input.size())
+                        : EVP_PKEY_encrypt(ctx.get(), out.data(), &length, input.data(), input.size());
+  if (done <= 0) return std::nullopt;
+  out.resize(length);
+  return out;
+}
+
 // PKCS#1 v1.5 over DigestInfo { digestAlgorithm with NULL parameters, digest } (RFC 8017 section 9.2), built here
 // so that the provider is not asked to fetch the digest again on every signature.
 std::optional<Bytes> SignDigest(EVP_PKEY* key, const EVP_MD* md, ByteView digest) {
@@ -168,16 +187,7 @@ std::optional<Bytes> SignDigest(EVP_PKEY* key, const EVP_MD* md, ByteView digest
   digest_info.Primitive(der::kOctetString, digest);
   digest_info.Close(start, der::kSequence);
   const Bytes tbs = digest_info.Take();
-
-  UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!ctx || EVP_PKEY_sign_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0) {
-    return std::nullopt;
-  }
-  std::size_t length = static_cast<std::size_t>(EVP_PKEY_get_size(key));
-  Bytes signature(length);
-  if (EVP_PKEY_sign(ctx.get(), signature.data(), &length, tbs.data(), tbs.size()) <= 0) return std::nullopt;
-  signature.resize(length);
-  return signature;
+  return RsaPkcs1(key, RsaOperation::Sign, tbs);
 }
 
 // The signer certificate and the extra ones, each encoded once and sorted (CMS writes certificates as a DER SET
@@ -228,16 +238,7 @@ void CloseContentInfo(DerWriter& w, std::size_t start, std::size_t content_start
 }
 
 std::optional<Bytes> EncryptKey(EVP_PKEY* recipient_key, ByteView key) {
-  UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, recipient_key, nullptr));
-  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) <= 0 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0) {
-    return std::nullopt;
-  }
-  std::size_t length = static_cast<std::size_t>(EVP_PKEY_get_size(recipient_key));
-  Bytes encrypted(length);
-  if (EVP_PKEY_encrypt(ctx.get(), encrypted.data(), &length, key.data(), key.size()) <= 0) return std::nullopt;
-  encrypted.resize(length);
-  return encrypted;
+  return RsaPkcs1(recipient_key, RsaOperation::Encrypt, key);
 }
 
 struct EncryptedContent {

@@ -63,4 +63,19 @@ std::optional<SignedStructure> ReadSignedStructure(ByteView der) {
   return out;
 }
 
+std::optional<ContentInfoLayout> ReadContentInfo(ByteView der, int nid) {
+  const unsigned char* end = der.data() + der.size();
+  auto outer = ReadElement(der.data(), end);
+  if (!IsSequence(outer) || outer->end != end) return std::nullopt;
+  auto type = ReadElement(outer->contents, end);
+  if (!IsObject(type, nid)) return std::nullopt;
+  auto explicit_content = ReadElement(type->end, end);
+  if (!explicit_content || !explicit_content->Is(V_ASN1_CONTEXT_SPECIFIC, 0, true) || explicit_content->end != end) {
+    return std::nullopt;
+  }
+  auto content = ReadElement(explicit_content->contents, end);
+  if (!IsSequence(content) || content->end != end) return std::nullopt;
+  return ContentInfoLayout{*type, *content};
+}
+
 }  // namespace scep

@@ -38,6 +38,14 @@ struct DerElement {
 // True when `e` is an OBJECT IDENTIFIER naming `nid`, compared as encoded bytes (no ASN1_OBJECT is built).
 [[nodiscard]] bool IsObject(const std::optional<DerElement>& e, int nid);
 
+// A ContentInfo { contentType, [0] EXPLICIT content } spanning exactly `der`, whose contentType is `nid` and whose
+// content is a SEQUENCE (SignedData, EnvelopedData); nullopt for anything else.
+struct ContentInfoLayout {
+  DerElement type;     // the contentType OBJECT IDENTIFIER
+  DerElement content;  // the SEQUENCE inside [0]
+};
+[[nodiscard]] std::optional<ContentInfoLayout> ReadContentInfo(ByteView der, int nid);
+
 // The RSA public key of a SubjectPublicKeyInfo whose algorithm is rsaEncryption, decoded with d2i_PublicKey (no
 // provider decoder chain); nullptr for any other key.
 [[nodiscard]] UniquePtr<EVP_PKEY> DecodeRsaSpki(const DerElement& spki);

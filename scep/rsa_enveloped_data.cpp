@@ -137,16 +137,9 @@ bool FindOurKey(const DerElement& recipients, X509* cert, RsaEnvelope& out) {
 
 std::optional<RsaEnvelope> ReadEnvelope(ByteView der, X509* recipient_cert) {
   const unsigned char* end = der.data() + der.size();
-  auto content_info = ReadElement(der.data(), end);
-  if (!IsSequence(content_info) || content_info->end != end) return std::nullopt;
-  auto type = ReadElement(content_info->contents, end);
-  if (!IsObject(type, NID_pkcs7_enveloped)) return std::nullopt;
-  auto explicit_content = ReadElement(type->end, end);
-  if (!explicit_content || !explicit_content->Is(V_ASN1_CONTEXT_SPECIFIC, 0, true) || explicit_content->end != end) {
-    return std::nullopt;
-  }
-  auto enveloped = ReadElement(explicit_content->contents, end);
-  if (!IsSequence(enveloped) || enveloped->end != end) return std::nullopt;
+  auto content_info = ReadContentInfo(der, NID_pkcs7_enveloped);
+  if (!content_info) return std::nullopt;
+  const std::optional<DerElement> enveloped = content_info->content;
   // version 0: no originatorInfo, no unprotectedAttrs, only issuerAndSerialNumber key transport (RFC 5652 6.1).
   auto version = ReadElement(enveloped->contents, end);
   if (!IsZeroVersion(version)) return std::nullopt;

@@ -11,9 +11,6 @@
 namespace scep {
 namespace {
 
-// id-signedData, 1.2.840.113549.1.7.2
-constexpr unsigned char kSignedDataOid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
-
 // The parts of ContentInfo { id-signedData, [0] EXPLICIT SignedData } the fast path needs.
 struct SignedDataLayout {
   DerElement oid;           // ContentInfo.contentType
@@ -23,26 +20,16 @@ struct SignedDataLayout {
 
 std::optional<SignedDataLayout> FindCertificates(ByteView der) {
   const unsigned char* end = der.data() + der.size();
-  auto outer = ReadElement(der.data(), end);
-  if (!IsSequence(outer) || outer->end != end) return std::nullopt;
-  auto oid = ReadElement(outer->contents, end);
-  if (!oid || !oid->Is(V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false) ||
-      !std::equal(oid->contents, oid->end, std::begin(kSignedDataOid), std::end(kSignedDataOid))) {
-    return std::nullopt;
-  }
-  auto explicit_content = ReadElement(oid->end, end);
-  if (!explicit_content || !explicit_content->Is(V_ASN1_CONTEXT_SPECIFIC, 0, true) || explicit_content->end != end) {
-    return std::nullopt;
-  }
-  auto signed_data = ReadElement(explicit_content->contents, end);
-  if (!IsSequence(signed_data) || signed_data->end != end) return std::nullopt;
+  auto content_info = ReadContentInfo(der, NID_pkcs7_signed);
+  if (!content_info) return std::nullopt;
+  const std::optional<DerElement> signed_data = content_info->content;
   // version INTEGER, digestAlgorithms SET, encapContentInfo SEQUENCE, then certificates [0].
   auto version = ReadElement(signed_data->contents, end);
   auto digest_algorithms = version ? ReadElement(version->end, end) : std::nullopt;
   auto encap_content = digest_algorithms ? ReadElement(digest_algorithms->end, end) : std::nullopt;
   auto certificates = encap_content ? ReadElement(encap_content->end, end) : std::nullopt;
   if (!certificates || !certificates->Is(V_ASN1_CONTEXT_SPECIFIC, 0, true)) return std::nullopt;
-  return SignedDataLayout{*oid, *signed_data, *certificates};
+  return SignedDataLayout{content_info->type, *signed_data, *certificates};
 }
 
 // The same ContentInfo without the certificates field, lengths recomputed.
