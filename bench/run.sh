@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds (Release) if needed, starts a gateway with a fresh RSA-2048 CA in a temporary data dir on a free loopback
-# port, runs scep-bench against it at each connection count, and stops it.
+# port, warms it up (WARMUP enrollments, default 300, not measured), runs scep-bench against it at each connection
+# count, and stops it.
 #   bench/run.sh [devices=2000] [connections...=16 64]
 # GATEWAY_CONFIG=file.yaml passes --config to the gateway (e.g. to try http.worker_threads); BUILD_DIR picks the build.
 # The load generator runs on the same machine as the gateway, so wall-clock throughput is shared with the client;
@@ -18,6 +19,13 @@ start_gateway
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo "gateway: pid $gateway_pid on 127.0.0.1:$port, RSA-2048 CA, data dir $data"
+# The first requests of a fresh process pay one-time costs (thread start, allocator arenas, SQLite's page cache,
+# OpenSSL's lazy initialisation and the first RSA blinding factors); the target is about the steady state.
+warmup=${WARMUP:-300}
+if ((warmup > 0)); then
+  echo "warm-up: $warmup enrollments at 16 connections (not measured)"
+  bench_run "$warmup" 16 >/dev/null || { echo "warm-up failed" >&2; exit 1; }
+fi
 status=0
 for c in "${connections[@]}"; do
   echo
