@@ -3,9 +3,10 @@
 # `apt-get update` runs only when something has to be installed, so a prepared CI image costs nothing.
 set -euo pipefail
 
-# scep = micromdm scepclient; libstrongswan-extra-plugins brings the curl fetcher that `pki --scep` needs;
-# python3 runs interop/scep-proxy.py.
-PACKAGES=(scep strongswan-pki libstrongswan-extra-plugins certmonger openssl curl python3)
+# scep = micromdm scepclient; libstrongswan-extra-plugins brings the curl fetcher that `pki --scep` needs and
+# libstrongswan-standard-plugins the openssl plugin, without which `pki` cannot read an EC CA certificate (the
+# ec-ca-ra case; a fresh Debian 12 machine has neither); python3 runs interop/scep-proxy.py.
+PACKAGES=(scep strongswan-pki libstrongswan-extra-plugins libstrongswan-standard-plugins certmonger openssl curl python3)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

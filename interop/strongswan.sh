@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop cases for strongSwan `pki --scepca` / `pki --scep` (Debian 12: strongswan-pki 5.9.8 plus
-# libstrongswan-extra-plugins for the curl fetcher). Started by run-all.sh (environment: see lib.sh).
+# libstrongswan-extra-plugins for the curl fetcher, libstrongswan-standard-plugins for the openssl plugin that reads
+# EC certificates). Started by run-all.sh (environment: see lib.sh).
 #
 # What the client can and cannot do (details in README.md):
 #   * `pki --scepca` fetches GetCACert (and writes the RA cert separately); there is no caps command, so

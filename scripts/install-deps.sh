@@ -8,7 +8,7 @@ packages=(cmake ninja-build g++ pkg-config ca-certificates openssl curl
   libssl-dev libyaml-cpp-dev libspdlog-dev libsqlite3-dev libboost-dev libcli11-dev nlohmann-json3-dev libargon2-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(doctest-dev clang libclang-rt-14-dev python3 sqlite3
-    scep strongswan-pki libstrongswan-extra-plugins certmonger podman runc debootstrap)
+    scep strongswan-pki libstrongswan-extra-plugins libstrongswan-standard-plugins certmonger podman runc debootstrap)
 fi
 
 missing=()
