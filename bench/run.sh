@@ -3,6 +3,7 @@
 # port, warms it up (WARMUP enrollments, default 300, not measured), runs scep-bench against it at each connection
 # count, and stops it.
 #   bench/run.sh [devices=2000] [connections...=16 64]
+# REPEAT=N repeats each connection count and prints the medians; WARMUP=N sets the warm-up (0: none).
 # GATEWAY_CONFIG=file.yaml passes --config to the gateway (e.g. to try http.worker_threads); BUILD_DIR picks the build.
 # The load generator runs on the same machine as the gateway, so wall-clock throughput is shared with the client;
 # the figure to compare is enrollments per server CPU-second, read from /proc/PID/stat.
@@ -26,10 +27,27 @@ if ((warmup > 0)); then
   echo "warm-up: $warmup enrollments at 16 connections (not measured)"
   bench_run "$warmup" 16 >/dev/null || { echo "warm-up failed" >&2; exit 1; }
 fi
+# REPEAT=N runs each connection count N times (against the same gateway) and ends with the median of
+# enrollments per server CPU-second: single runs on a shared 2-core VM move by 10-20%.
+repeat=${REPEAT:-1}
 status=0
+summary=()
 for c in "${connections[@]}"; do
-  echo
-  echo "== $devices devices, $c connections"
-  bench_run "$devices" "$c" || status=$?
+  figures=()
+  for ((run = 1; run <= repeat; ++run)); do
+    echo
+    label=""
+    ((repeat == 1)) || label=" (run $run of $repeat)"
+    echo "== $devices devices, $c connections$label"
+    out=$(bench_run "$devices" "$c") || status=$?
+    echo "$out"
+    figures+=("$(sed -n 's/^enrollments per server cpu-second *//p' <<<"$out")")
+  done
+  median=$(printf '%s\n' "${figures[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+  summary+=("$c connections: enrollments per server cpu-second ${figures[*]}, median $median")
 done
+if ((repeat > 1)); then
+  echo
+  printf '%s\n' "${summary[@]}"
+fi
 exit $status
