@@ -125,16 +125,13 @@ UniquePtr<X509_REQ> DecodeRsaPkcs10(ByteView der) {
   UniquePtr<X509_REQ> req = AssembleRequest(der);
   bool same = false;
   if (req) {
-    unsigned char* encoded = nullptr;
-    const int length = i2d_X509_REQ(req.get(), &encoded);
-    OpensslBytes owned(encoded);
-    const ByteView ours(encoded, length > 0 ? static_cast<std::size_t>(length) : 0);
     // Same object only if it encodes to the very bytes we were given (this also rules out BER and odd encodings),
     // or to them with the attributes sorted, provided VerifyRsaPkcs10Signature can check the received bytes.
+    const Result<Bytes> ours = ReqToDer(req.get());
     const X509_ALGOR* algorithm = nullptr;
     X509_REQ_get0_signature(req.get(), nullptr, &algorithm);
-    same = length > 0 && (std::equal(ours.begin(), ours.end(), der.begin(), der.end()) ||
-                          (RsaPkcs1Digest(algorithm) != nullptr && SameButForAttributeOrder(der, ours)));
+    same = ours.ok() && (std::equal(ours->begin(), ours->end(), der.begin(), der.end()) ||
+                         (RsaPkcs1Digest(algorithm) != nullptr && SameButForAttributeOrder(der, *ours)));
   }
   ERR_clear_error();
   return same ? std::move(req) : nullptr;
