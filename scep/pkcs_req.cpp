@@ -136,7 +136,7 @@ Result<CertificationRequest> ParsePkcsReq(ByteView der) {
   if (!out.req) return OpensslError(ErrorCode::BadRequest, "content is not a PKCS#10 request");
   EVP_PKEY* key = X509_REQ_get0_pubkey(out.req.get());
   if (key == nullptr) return OpensslError(ErrorCode::BadRequest, "PKCS#10 request has an unreadable public key");
-  const std::optional<bool> rsa_verified = VerifyRsaPkcs10Signature(der, key);
+  const std::optional<bool> rsa_verified = VerifyRsaPkcs10Signature(der, out.req.get());
   if (rsa_verified ? !*rsa_verified : X509_REQ_verify(out.req.get(), key) != 1) {
     return OpensslError(ErrorCode::BadMessageCheck, "PKCS#10 self-signature does not verify");
   }

@@ -137,20 +137,28 @@ UniquePtr<X509_REQ> DecodeRsaPkcs10(ByteView der) {
   return same ? std::move(req) : nullptr;
 }
 
-std::optional<bool> VerifyRsaPkcs10Signature(ByteView der, EVP_PKEY* key) {
-  auto signed_structure = ReadSignedStructure(der);
-  if (!signed_structure || key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return std::nullopt;
-  const EVP_MD* md = RsaPkcs1Digest(signed_structure->signature_algorithm.get());
-  if (md == nullptr) return std::nullopt;
-  const ASN1_STRING* signature = signed_structure->signature.get();
+std::optional<bool> VerifyRsaPkcs10Signature(ByteView der, X509_REQ* req) {
+  // The signature and its algorithm are already decoded in `req`; only the signed bytes are looked up in `der`.
+  const ASN1_BIT_STRING* signature = nullptr;
+  const X509_ALGOR* algorithm = nullptr;
+  X509_REQ_get0_signature(req, &signature, &algorithm);
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req);
+  const EVP_MD* md = RsaPkcs1Digest(algorithm);
+  const unsigned char* end = der.data() + der.size();
+  auto outer = ReadElement(der.data(), end);
+  auto info = IsSequence(outer) && outer->end == end ? ReadElement(outer->contents, end) : std::nullopt;
+  if (signature == nullptr || md == nullptr || key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
+      !IsSequence(info)) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
   // As X509_REQ_verify: a signature BIT STRING with unused bits is malformed.
   if ((signature->flags & 0x07) != 0) return false;
   UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  const DerElement& info = signed_structure->body;
   const auto signature_length = static_cast<std::size_t>(ASN1_STRING_length(signature));
   const bool verified = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) == 1 &&
-                        EVP_DigestVerify(ctx.get(), ASN1_STRING_get0_data(signature), signature_length, info.start,
-                                         static_cast<std::size_t>(info.size())) == 1;
+                        EVP_DigestVerify(ctx.get(), ASN1_STRING_get0_data(signature), signature_length,
+                                         info->start, static_cast<std::size_t>(info->size())) == 1;
   ERR_clear_error();
   return verified;
 }

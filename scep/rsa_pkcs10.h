@@ -21,10 +21,11 @@ namespace scep {
 // nullptr when the fast path does not apply; the caller then decodes with d2i_X509_REQ. Leaves no OpenSSL errors.
 [[nodiscard]] UniquePtr<X509_REQ> DecodeRsaPkcs10(ByteView der);
 
-// Checks a PKCS#1 v1.5 RSA signature (sha*WithRSAEncryption, md5WithRSAEncryption) of the request `der` over its
-// CertificationRequestInfo exactly as received, with `key` (the request's own public key). nullopt when the
-// signature is of another kind or `key` is not RSA: then X509_REQ_verify decides (on an object from d2i_X509_REQ,
-// or from DecodeRsaPkcs10 only when that encodes to `der` exactly). Leaves no OpenSSL errors.
-[[nodiscard]] std::optional<bool> VerifyRsaPkcs10Signature(ByteView der, EVP_PKEY* key);
+// Checks the PKCS#1 v1.5 RSA signature (sha*WithRSAEncryption, md5WithRSAEncryption) of `req`, decoded from `der`,
+// over its CertificationRequestInfo exactly as received in `der`, with the request's own public key. nullopt when
+// the signature is of another kind, the key is not RSA or `der` is not one DER structure: then X509_REQ_verify
+// decides (on an object from d2i_X509_REQ, or from DecodeRsaPkcs10 only when that encodes to `der` exactly).
+// Leaves no OpenSSL errors.
+[[nodiscard]] std::optional<bool> VerifyRsaPkcs10Signature(ByteView der, X509_REQ* req);
 
 }  // namespace scep
