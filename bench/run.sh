@@ -30,6 +30,10 @@ fi
 # REPEAT=N runs each connection count N times (against the same gateway) and ends with the median of
 # enrollments per server CPU-second: single runs on a shared 2-core VM move by 10-20%.
 repeat=${REPEAT:-1}
+median() {
+  printf '%s\n' "$@" | sort -n |
+    awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'
+}
 status=0
 summary=()
 for c in "${connections[@]}"; do
@@ -43,8 +47,7 @@ for c in "${connections[@]}"; do
     echo "$out"
     figures+=("$(sed -n 's/^enrollments per server cpu-second *//p' <<<"$out")")
   done
-  median=$(printf '%s\n' "${figures[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}')
-  summary+=("$c connections: enrollments per server cpu-second ${figures[*]}, median $median")
+  summary+=("$c connections: enrollments per server cpu-second ${figures[*]}, median $(median "${figures[@]}")")
 done
 if ((repeat > 1)); then
   echo
