@@ -146,6 +146,11 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     version_ = 11;
     parser_->header_limit(static_cast<std::uint32_t>(header_limit));
     parser_->body_limit(core_.options.max_body_bytes);
+    // Beast reads as much as the buffer has room for, at least 512 bytes. The parser moves each chunk into the
+    // body and empties the buffer, so on a keep-alive connection the room never grew past 512 and a 4 KiB
+    // pkiMessage took eight recvmsg calls, each a trip through the strand. With room for a typical request it
+    // takes one; larger ones (40 KiB Intune GETs) still grow the buffer as before.
+    if (buffer_.capacity() < kReadReserve) buffer_.reserve(kReadReserve);
     // One deadline for the whole request (header and body): a slow client cannot trickle bytes forever.
     Tcp().expires_after(core_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec,

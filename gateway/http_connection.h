@@ -20,6 +20,7 @@
 namespace gateway::http_detail {
 
 inline constexpr std::size_t kHeaderAllowance = 16 * 1024;  // header block limit = max_url_bytes + this
+inline constexpr std::size_t kReadReserve = 8 * 1024;        // read buffer room per connection, see ReadHeader
 
 class ConnectionBase;
 
